@@ -1,0 +1,191 @@
+"""Reverse mode: walk the recorded graph from the outputs back to the inputs.
+
+The walk is iterative (a 100,000-op chain needs no recursion) and visits each node once,
+after every node that uses its output. Gradients of tensors used more than once are added
+up; the sums the engine makes itself are updated in place.
+"""
+from . import backend
+from .ops import unbroadcast
+from .tensor import Tensor, set_grad_enabled, state
+
+
+def _topological_order(roots):
+    """Tensors that need a gradient, each after all tensors computed from it."""
+    order, seen = [], set()
+    stack = [(t, False) for t in roots if t.requires_grad]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        node = t.node
+        if node is None:
+            continue
+        if node.parents is None:
+            raise RuntimeError(
+                f"backward through a graph that was already freed: op '{node.op.name}' at "
+                f"scope '{node.path}' released its inputs after the first backward; pass "
+                f"retain_graph=True to the first backward() to go through it twice")
+        stack.append((t, True))
+        stack.extend((p, False) for p in node.parents if p.requires_grad and id(p) not in seen)
+    order.reverse()
+    return order
+
+
+def _check_finite(g, node):
+    if g.dtype.kind == "f" and not bool(g.xp.isfinite(g.data).all()):
+        raise FloatingPointError(f"backward of {node.op.name} at scope '{node.path}' produced "
+                                 f"NaN or Inf (gradient of shape {g.shape})")
+
+
+class _Gradients:
+    """Running sums of gradients, keyed by tensor. A sum made here is ours to add into in
+    place; a gradient a VJP returned may be shared, so the first addition copies it."""
+
+    def __init__(self, in_place):
+        self.grads, self.owned, self.in_place = {}, set(), in_place
+
+    def add(self, t, g):
+        key = id(t)
+        if g.shape != t.shape:
+            g = unbroadcast(g, t.shape)
+        old = self.grads.get(key)
+        if old is None:
+            self.grads[key] = g
+        elif self.in_place and key in self.owned and old.dtype == g.dtype:
+            old.data += g.data
+        else:
+            self.grads[key] = old + g
+            self.owned.add(key)
+
+    def scatter(self, t, g, node):
+        """Add ``g`` into ``t``'s gradient at ``node``'s index, without a full-size temporary."""
+        key = id(t)
+        old = self.grads.get(key)
+        if old is None or key not in self.owned or old.dtype != g.dtype:
+            xp = g.xp
+            buffer = xp.zeros(t.shape, dtype=g.dtype) if old is None else old.data.copy()
+            self.grads[key] = old = Tensor(buffer)
+            self.owned.add(key)
+        node.op.scatter(g.xp, old.data, node.kwargs["index"], g.data)
+
+    def pop(self, t):
+        self.owned.discard(id(t))
+        return self.grads.pop(id(t), None)
+
+
+def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None):
+    """Backpropagate ``output_grads`` from ``outputs``. Returns the gradients of ``inputs``
+    (a list, None where unreached) or, when ``inputs`` is None, adds into leaf ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    found = [None] * (0 if inputs is None else len(inputs))
+    sums = _Gradients(in_place=not create_graph)
+    order = _topological_order(outputs)
+    with set_grad_enabled(create_graph):
+        for t, g in zip(outputs, output_grads):
+            if t.requires_grad:
+                sums.add(t, g)
+        leaves = {}
+        for t in order:
+            g = sums.pop(t)
+            if g is None:
+                continue
+            if wanted is not None and id(t) in wanted:
+                found[wanted[id(t)]] = g
+            elif t.retains_grad:
+                t.grad = g if t.grad is None else t.grad + g
+            node = t.node
+            parents, kwargs, op = node.parents, node.kwargs, node.op
+            if op.scatter is not None and not create_graph:
+                source = parents[0]
+                if source.node is None:
+                    leaves[id(source)] = source
+                sums.scatter(source, g, node)
+                parent_grads = ()
+            elif op.vjp_all is not None:
+                parent_grads = op.vjp_all(g, t, *parents, **kwargs)
+            else:
+                parent_grads = [vjp(g, t, *parents, **kwargs) if p.requires_grad else None
+                                for vjp, p in zip(op.vjps, parents)]
+            for p, gp in zip(parents, parent_grads):
+                if gp is None or not p.requires_grad:
+                    continue
+                if state.anomaly:
+                    _check_finite(gp, node)
+                if p.node is None:
+                    leaves[id(p)] = p
+                sums.add(p, gp)
+            if not retain_graph:
+                node.parents = None
+        for key, leaf in leaves.items():
+            g = sums.grads.get(key)
+            if wanted is not None:
+                if key in wanted:
+                    found[wanted[key]] = g
+            elif g is not None:
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+    return found
+
+
+def _seed(outputs, grads):
+    if grads is None:
+        grads = [None] * len(outputs)
+    seeds = []
+    for t, g in zip(outputs, grads):
+        if g is None:
+            if t.size != 1:
+                raise RuntimeError(
+                    f"backward() of a tensor of shape {t.shape} needs a gradient argument of "
+                    f"that shape (only one-element outputs get an implicit gradient of 1)")
+            g = Tensor(t.xp.ones(t.shape, dtype=t.dtype))
+        elif not isinstance(g, Tensor):
+            g = Tensor(t.xp.asarray(g, dtype=t.dtype))
+        if g.shape != t.shape:
+            raise ValueError(f"backward(): gradient of shape {g.shape} given for an output of "
+                             f"shape {t.shape}")
+        if backend.backend_of(g.data) != backend.backend_of(t.data):
+            raise TypeError(f"backward(): gradient on {backend.backend_of(g.data)}, output on "
+                            f"{backend.backend_of(t.data)}")
+        seeds.append(g)
+    return seeds
+
+
+def backward(outputs, grads=None, retain_graph=None, create_graph=False):
+    """Add d(outputs)/d(leaf) into the ``.grad`` of every leaf that requires a gradient.
+
+    Gradients accumulate: call ``zero_grad()`` (or set ``.grad = None``) between steps.
+    """
+    outputs = list(outputs)
+    if not any(t.requires_grad for t in outputs):
+        raise RuntimeError("backward(): no output requires a gradient (were the inputs made "
+                           "with requires_grad=True, and was the graph built outside no_grad?)")
+    run_backward(outputs, _seed(outputs, grads), retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned as a list and not
+    stored in ``.grad`` (like ``torch.autograd.grad``). ``create_graph=True`` records the
+    backward pass so the result can be differentiated again."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is not None and isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require a gradient")
+    found = run_backward(outputs, _seed(outputs, grad_outputs), retain_graph, create_graph,
+                         inputs)
+    for i, (t, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad(): input {i} (shape {t.shape}) is not reached from the "
+                                   f"outputs; pass allow_unused=True to get a zero gradient")
+            found[i] = Tensor(t.xp.zeros(t.shape, dtype=t.dtype))
+    return found

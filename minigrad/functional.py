@@ -1,0 +1,117 @@
+"""Functions of tensors built from the primitive ops (so they differentiate to any order)."""
+import numpy as np
+
+from . import ops
+from .random import generator
+from .tensor import Tensor, as_tensor
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    """log sum_i exp(x_i), shifted by the (constant) maximum so that it cannot overflow."""
+    shift = Tensor(x.data.max(axis=axis, keepdims=True))
+    out = (x - shift).exp().sum(axis=axis, keepdims=True).log() + shift
+    return out if keepdims else ops.sum(out, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x) = x - logsumexp(x)."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """softmax(x)_i = exp(x_i) / sum_j exp(x_j)."""
+    e = (x - Tensor(x.data.max(axis=axis, keepdims=True))).exp()
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _check_targets(logits, targets, name):
+    if targets.dtype.kind not in "iu":
+        raise TypeError(f"{name}: targets must be integer class indices, got {targets.dtype}")
+    if targets.shape != logits.shape[:-1]:
+        raise ValueError(f"{name}: logits {logits.shape} need targets of shape "
+                         f"{logits.shape[:-1]}, got {targets.shape}")
+    classes = logits.shape[-1]
+    if targets.size and (int(targets.data.min()) < 0 or int(targets.data.max()) >= classes):
+        raise IndexError(f"{name}: target classes must lie in [0, {classes}), got values in "
+                         f"[{int(targets.data.min())}, {int(targets.data.max())}]")
+
+
+def cross_entropy(logits, targets, reduction="mean"):
+    """-log softmax(logits)[target], over the last axis; ``reduction`` is mean, sum or none."""
+    targets = targets if isinstance(targets, Tensor) else Tensor(logits.xp.asarray(targets))
+    _check_targets(logits, targets, "cross_entropy")
+    flat = log_softmax(logits.reshape(-1, logits.shape[-1]))
+    rows = logits.xp.arange(flat.shape[0])
+    picked = -flat[rows, targets.data.reshape(-1)]
+    return _reduce(picked.reshape(targets.shape), reduction, "cross_entropy")
+
+
+def mse_loss(prediction, target, reduction="mean"):
+    """Mean (or sum) of squared differences."""
+    target = as_tensor(target, prediction)
+    if prediction.shape != target.shape:
+        raise ValueError(f"mse_loss: prediction {prediction.shape} and target {target.shape} "
+                         f"differ in shape")
+    diff = prediction - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def _reduce(values, reduction, name):
+    if reduction == "mean":
+        return values.mean()
+    if reduction == "sum":
+        return values.sum()
+    if reduction == "none":
+        return values
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def embedding(indices, weight):
+    """Rows of ``weight`` picked by integer ``indices``; the gradient is added back per row."""
+    data = indices.data if isinstance(indices, Tensor) else weight.xp.asarray(indices)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got {data.dtype}")
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= weight.shape[0]):
+        raise IndexError(f"embedding: indices must lie in [0, {weight.shape[0]}) for a weight "
+                         f"of shape {weight.shape}, got values in [{int(data.min())}, "
+                         f"{int(data.max())}]")
+    return weight[data]
+
+
+def one_hot(indices, num_classes, dtype=np.float32):
+    """A float tensor with a 1 at each index along a new last axis (no gradient)."""
+    data = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    xp = indices.xp if isinstance(indices, Tensor) else np
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise IndexError(f"one_hot: indices must lie in [0, {num_classes})")
+    return Tensor(xp.eye(num_classes, dtype=dtype)[data])
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
+    dropout, Srivastava et al. 2014); the identity when not training."""
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must lie in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    keep = (rng or generator()).random(x.shape) >= p
+    mask = x.xp.asarray(keep.astype(x.dtype) / (1 - p))
+    return x * Tensor(mask)
+
+
+def linear(x, weight, bias=None):
+    """x W^T + b, with PyTorch's layout of ``weight`` (out_features, in_features)."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def sigmoid(x):
+    return x.sigmoid()
+
+
+def tanh(x):
+    return x.tanh()
+
+
+def relu(x):
+    return x.relu()

@@ -1,0 +1,348 @@
+"""Every primitive op: its forward, then its vector-Jacobian product (VJP).
+
+Read each pair against a table of derivatives. ``defvjp(op, vjp_0, vjp_1, ...)`` gives one
+function per input: ``vjp_i(g, out, *inputs, **kwargs)`` is the gradient for input ``i``
+given the gradient ``g`` of the output ``out``. VJPs use Tensor ops only, so a backward
+pass run with ``create_graph=True`` is itself recorded and can be differentiated again.
+Gradients of broadcast inputs are summed back to the input's shape by the engine
+(:func:`unbroadcast`), so VJPs may return the broadcast shape.
+"""
+import numpy as np
+
+from . import backend
+from .tensor import Op, Tensor, apply, as_tensor
+
+
+def primitive(name):
+    """Decorator: make ``forward(xp, *arrays, **kwargs)`` into an :class:`Op` called ``name``."""
+    return lambda forward: Op(name, forward)
+
+
+def defvjp(op, *vjps):
+    op.vjps = vjps
+
+
+def defvjp_all(op, vjp):
+    op.vjp_all = vjp
+
+
+def _call(op, *inputs, **kwargs):
+    like = next(t for t in inputs if isinstance(t, Tensor))
+    return apply(op, tuple(as_tensor(t, like) for t in inputs), kwargs)
+
+
+def constant(array):
+    """A tensor that takes no part in differentiation (masks, counts)."""
+    return Tensor(array)
+
+
+# -- arithmetic --------------------------------------------------------------------------
+_add = primitive("add")(lambda xp, x, y: x + y)
+defvjp(_add, lambda g, out, x, y: g,
+             lambda g, out, x, y: g)
+
+_sub = primitive("sub")(lambda xp, x, y: x - y)
+defvjp(_sub, lambda g, out, x, y: g,
+             lambda g, out, x, y: -g)
+
+_mul = primitive("mul")(lambda xp, x, y: x * y)
+defvjp(_mul, lambda g, out, x, y: g * y,
+             lambda g, out, x, y: g * x)
+
+_div = primitive("div")(lambda xp, x, y: x / y)
+defvjp(_div, lambda g, out, x, y: g / y,
+             lambda g, out, x, y: -g * out / y)
+
+neg = primitive("neg")(lambda xp, x: -x)
+defvjp(neg, lambda g, out, x: -g)
+
+_pow = primitive("pow")(lambda xp, x, exponent: x ** exponent)
+defvjp(_pow, lambda g, out, x, exponent: g * exponent * x ** (exponent - 1))
+
+
+def add(x, y): return _call(_add, x, y)
+def sub(x, y): return _call(_sub, x, y)
+def mul(x, y): return _call(_mul, x, y)
+def div(x, y): return _call(_div, x, y)
+
+
+def power(x, exponent):
+    """``x ** exponent``; a tensor exponent is differentiated as ``exp(exponent * log(x))``."""
+    if isinstance(exponent, Tensor):
+        base = as_tensor(x, exponent)
+        return exp(exponent * log(base))
+    return _call(_pow, x, exponent=exponent)
+
+
+# -- matrix product (NumPy's matmul rules, 1-d operands included) -------------------------
+def _swap_last(t):
+    axes = list(range(t.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(t, *axes)
+
+
+def _matmul_grad_x(g, out, x, y):
+    if y.ndim == 1:                                 # out (..., m): g (..., m) outer y (k,)
+        return g.reshape(g.shape + (1,)) * y if x.ndim > 1 else g * y
+    if x.ndim == 1:                                 # out (..., n) from x (k,)
+        return (y @ g.reshape(g.shape + (1,))).reshape(g.shape[:-1] + (y.shape[-2],))
+    return g @ _swap_last(y)
+
+
+def _matmul_grad_y(g, out, x, y):
+    if x.ndim == 1:
+        return x.reshape((x.shape[0], 1)) * g.reshape(g.shape[:-1] + (1, g.shape[-1])) \
+            if y.ndim > 1 else g * x
+    if y.ndim == 1:                                 # out (..., m) from x (..., m, k)
+        return (_swap_last(x) @ g.reshape(g.shape + (1,))).reshape(g.shape[:-1] + (x.shape[-1],))
+    return _swap_last(x) @ g
+
+
+_matmul = primitive("matmul")(lambda xp, x, y: x @ y)
+defvjp(_matmul, _matmul_grad_x, _matmul_grad_y)
+
+
+def matmul(x, y): return _call(_matmul, x, y)
+
+
+# -- elementwise functions ---------------------------------------------------------------
+exp = primitive("exp")(lambda xp, x: xp.exp(x))
+defvjp(exp, lambda g, out, x: g * out)
+
+log = primitive("log")(lambda xp, x: xp.log(x))
+defvjp(log, lambda g, out, x: g / x)
+
+tanh = primitive("tanh")(lambda xp, x: xp.tanh(x))
+defvjp(tanh, lambda g, out, x: g * (1 - out * out))
+
+
+def _sigmoid(xp, x):
+    """sigma(x) = 1 / (1 + e^-x), written as (1 + tanh(x/2)) / 2 so it never overflows."""
+    return (xp.tanh(x * 0.5) + 1) * 0.5
+
+
+sigmoid = primitive("sigmoid")(_sigmoid)
+defvjp(sigmoid, lambda g, out, x: g * out * (1 - out))
+
+relu = primitive("relu")(lambda xp, x: xp.maximum(x, 0))
+defvjp(relu, lambda g, out, x: g * constant((x.data > 0).astype(x.dtype)))
+
+abs = primitive("abs")(lambda xp, x: xp.abs(x))
+defvjp(abs, lambda g, out, x: g * constant(x.xp.sign(x.data)))
+
+sqrt = primitive("sqrt")(lambda xp, x: xp.sqrt(x))
+defvjp(sqrt, lambda g, out, x: g * 0.5 / out)
+
+to_backend = primitive("to_backend")(lambda xp, x, backend: _move(x, backend))
+defvjp(to_backend, lambda g, out, x, backend: g.to(x.backend))
+
+
+def _move(x, name):
+    return backend.to_backend(x, name)
+
+
+astype = primitive("astype")(lambda xp, x, dtype: x.astype(dtype))
+defvjp(astype, lambda g, out, x, dtype: g.astype(x.dtype))
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y`` (differentiable in ``x`` and ``y``)."""
+    like = next(t for t in (x, y, condition) if isinstance(t, Tensor))
+    condition = as_tensor(condition, like)
+    return apply(_where, (as_tensor(x, like), as_tensor(y, like)), {"condition": condition.data})
+
+
+_where = primitive("where")(lambda xp, x, y, condition: xp.where(condition, x, y))
+defvjp(_where, lambda g, out, x, y, condition: where(condition, g, 0.0),
+               lambda g, out, x, y, condition: where(condition, 0.0, g))
+
+
+def compare(x, y, name):
+    """Elementwise comparison by NumPy ufunc ``name``; a boolean tensor, never differentiated."""
+    like = x if isinstance(x, Tensor) else y
+    x, y = as_tensor(x, like), as_tensor(y, like)
+    return Tensor(getattr(like.xp, name)(x.data, y.data))
+
+
+# -- shapes and broadcasting -------------------------------------------------------------
+def _sum_to(xp, x, shape):
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape) if n == 1 and x.shape[i + lead] != 1)
+    return x.sum(axis=axes, keepdims=True).reshape(shape) if axes else x.reshape(shape)
+
+
+sum_to = primitive("sum_to")(_sum_to)
+defvjp(sum_to, lambda g, out, x, shape: broadcast_to(g, shape=x.shape))
+
+broadcast_to = primitive("broadcast_to")(lambda xp, x, shape: xp.broadcast_to(x, shape))
+defvjp(broadcast_to, lambda g, out, x, shape: sum_to(g, shape=x.shape))
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape``: the adjoint of NumPy broadcasting."""
+    return g if g.shape == shape else sum_to(g, shape=shape)
+
+
+reshape = primitive("reshape")(lambda xp, x, shape: x.reshape(shape))
+defvjp(reshape, lambda g, out, x, shape: g.reshape(x.shape))
+
+_transpose = primitive("transpose")(lambda xp, x, axes: x.transpose(axes))
+defvjp(_transpose, lambda g, out, x, axes: _transpose(g, axes=tuple(np.argsort(axes))))
+
+
+def transpose(x, *axes):
+    axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+    return _transpose(x, axes=tuple(axes) if axes else tuple(reversed(range(x.ndim))))
+
+
+# -- reductions --------------------------------------------------------------------------
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _kept(g, x, axis, keepdims):
+    """``g`` reshaped to the input's rank, reduced axes kept as size 1."""
+    if keepdims:
+        return g
+    axes = _axes(axis, x.ndim)
+    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+
+
+_sum = primitive("sum")(lambda xp, x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims))
+defvjp(_sum, lambda g, out, x, axis, keepdims:
+       broadcast_to(_kept(g, x, axis, keepdims), shape=x.shape))
+
+
+def _max_vjp(g, out, x, axis, keepdims):
+    """The gradient goes to the maxima, shared equally among ties."""
+    mask = (x.data == _kept(out, x, axis, keepdims).data).astype(x.dtype)
+    return _kept(g, x, axis, keepdims) * constant(mask / mask.sum(axis=axis, keepdims=True))
+
+
+_max = primitive("max")(lambda xp, x, axis, keepdims: x.max(axis=axis, keepdims=keepdims))
+defvjp(_max, _max_vjp)
+
+
+def sum(x, axis=None, keepdims=False):
+    return _sum(x, axis=_norm_axis(axis), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return _max(x, axis=_norm_axis(axis), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    count = int(np.prod([x.shape[a] for a in _axes(axis, x.ndim)]))
+    return sum(x, axis, keepdims) / count
+
+
+def _norm_axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+# -- indexing ----------------------------------------------------------------------------
+def _index_arrays(index):
+    """Indices with tensors replaced by their arrays (a tuple stays a tuple)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def _is_basic(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis
+               for p in parts)
+
+
+def scatter_add(xp, buffer, index, values):
+    """``buffer[index] += values`` in place, adding repeated indices up."""
+    if _is_basic(index):
+        buffer[index] += values
+    elif xp is np:
+        np.add.at(buffer, index, values)
+    else:
+        import cupyx
+        cupyx.scatter_add(buffer, index, values)
+    return buffer
+
+
+def _unindex(xp, g, index, shape):
+    return scatter_add(xp, xp.zeros(shape, dtype=g.dtype), index, g)
+
+
+unindex = primitive("unindex")(_unindex)
+defvjp(unindex, lambda g, out, x, index, shape: _getitem(g, index=index))
+
+_getitem = primitive("getitem")(lambda xp, x, index: x[index])
+defvjp(_getitem, lambda g, out, x, index: unindex(g, index=index, shape=x.shape))
+_getitem.scatter = scatter_add   # lets backward add slices into one buffer in place
+
+
+def getitem(x, index):
+    """``x[index]`` for integers, slices, ``None``, ``...`` and integer/boolean arrays."""
+    return _getitem(x, index=_index_arrays(index))
+
+
+# -- joining and splitting ---------------------------------------------------------------
+def _concat_vjp(g, out, *inputs, axis):
+    grads, start = [], 0
+    lead = (slice(None),) * (axis % g.ndim)
+    for t in inputs:
+        grads.append(g[lead + (slice(start, start + t.shape[axis]),)])
+        start += t.shape[axis]
+    return grads
+
+
+_concat = primitive("concat")(lambda xp, *xs, axis: xp.concatenate(xs, axis=axis))
+defvjp_all(_concat, _concat_vjp)
+
+
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis (``numpy.concatenate``)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    return _call(_concat, *tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Join tensors along a new axis (``numpy.stack``)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    shape = tensors[0].shape
+    axis = axis % (len(shape) + 1)
+    for i, t in enumerate(tensors):
+        if t.shape != shape:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {shape}")
+    expanded = shape[:axis] + (1,) + shape[axis:]
+    return concat([t.reshape(expanded) for t in tensors], axis=axis)
+
+
+def split(x, sections, axis=0):
+    """Split along ``axis`` into ``sections`` equal parts, or at the given indices."""
+    n = x.shape[axis]
+    if isinstance(sections, int):
+        if sections <= 0 or n % sections:
+            raise ValueError(f"split: axis {axis} of shape {x.shape} does not divide into "
+                             f"{sections} equal parts")
+        bounds = list(range(0, n + 1, n // sections))
+    else:
+        bounds = [0] + list(sections) + [n]
+    lead = (slice(None),) * (axis % x.ndim)
+    return [x[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def unstack(x, axis=0):
+    """The slices of ``x`` along ``axis`` (the inverse of :func:`stack`)."""
+    lead = (slice(None),) * (axis % x.ndim)
+    return [x[lead + (i,)] for i in range(x.shape[axis])]
+

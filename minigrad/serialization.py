@@ -1,0 +1,54 @@
+"""Saving and loading arrays as ``.npz``: written to a temporary file and renamed, so a file
+is either complete or absent; read back without pickle."""
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT_KEY = "__minigrad_format__"
+FORMAT_VERSION = 1
+
+
+def save(obj, path):
+    """Save a module's ``state_dict()`` or a dict of arrays/tensors/scalars to ``path``."""
+    arrays = obj.state_dict() if hasattr(obj, "state_dict") else dict(obj)
+    payload = {FORMAT_KEY: np.asarray(FORMAT_VERSION)}
+    for key, value in arrays.items():
+        if key == FORMAT_KEY:
+            raise ValueError(f"save: key {key!r} is reserved")
+        value = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        if value.dtype == object:
+            raise TypeError(f"save: entry {key!r} is not an array of numbers or strings")
+        payload[key] = value
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    return path
+
+
+def load(path):
+    """The dict of NumPy arrays saved by :func:`save`; a clear error for anything else."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"load: {path} is not a readable .npz file ({exc})") from None
+    if FORMAT_KEY not in arrays:
+        raise ValueError(f"load: {path} was not written by minigrad.save (no {FORMAT_KEY})")
+    del arrays[FORMAT_KEY]
+    return arrays

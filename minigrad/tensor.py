@@ -1,0 +1,302 @@
+"""The Tensor, the node that records how it was made, and the one function that runs an op.
+
+A tensor made by an op keeps a :class:`Node`: the op, its input tensors and keyword
+arguments, and the scope path that was active (``t=3/lstm/forget_gate``). That is the whole
+recorded graph; :mod:`minigrad.autograd` walks it backwards.
+"""
+import contextlib
+
+import numpy as np
+
+from . import backend
+
+
+class _State:
+    grad_enabled = True
+    scope = ()
+    anomaly = False
+
+
+state = _State()
+
+
+class Node:
+    """How a tensor was made: ``op(*parents, **kwargs)`` inside ``scope``."""
+    __slots__ = ("op", "parents", "kwargs", "scope")
+
+    def __init__(self, op, parents, kwargs, scope):
+        self.op, self.parents, self.kwargs, self.scope = op, parents, kwargs, scope
+
+    @property
+    def path(self):
+        return "/".join(self.scope)
+
+
+class Tensor:
+    """An n-d array (NumPy or CuPy) that remembers the op that produced it."""
+    __slots__ = ("data", "grad", "requires_grad", "node", "name", "retains_grad", "__weakref__")
+    __array_priority__ = 1000  # so that ndarray * Tensor defers to Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, name=None):
+        self.data = data
+        self.grad = None
+        self.node = None
+        self.name = name
+        self.retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_()
+
+    def requires_grad_(self, flag=True):
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(f"requires_grad=True needs a floating dtype; this tensor of shape "
+                            f"{self.shape} is {self.dtype} (integer tensors hold indices)")
+        self.requires_grad = flag
+        return self
+
+    # -- array facts -------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    dtype = property(lambda self: self.data.dtype)
+    xp = property(lambda self: backend.get_array_module(self.data))
+    backend = property(lambda self: backend.backend_of(self.data))
+    is_leaf = property(lambda self: self.node is None)
+
+    @property
+    def op(self):
+        """Name of the op that made this tensor, or None for a leaf."""
+        return None if self.node is None else self.node.op.name
+
+    @property
+    def parents(self):
+        return () if self.node is None or self.node.parents is None else self.node.parents
+
+    @property
+    def scope(self):
+        """Scope path in which this tensor was made (``""`` for leaves and top level)."""
+        return "" if self.node is None else self.node.path
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        op = f", op={self.op}" if self.node is not None else ""
+        return f"tensor({np.array2string(self.numpy(), prefix='tensor(')}, dtype={self.dtype}{grad}{op})"
+
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU when needed)."""
+        return backend.to_backend(self.data, "numpy")
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item(): tensor of shape {self.shape} has {self.size} elements, not 1")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def to(self, name):
+        """This tensor on backend ``name``; gradients flow back across the move."""
+        if backend.backend_of(self.data) == name:
+            return self
+        return ops.to_backend(self, backend=name)
+
+    def astype(self, dtype):
+        return ops.astype(self, dtype=np.dtype(dtype))
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after ``backward()``."""
+        self.retains_grad = True
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (adding to what is there).
+
+        ``gradient`` is required unless ``self`` holds one element. The graph's saved
+        tensors are released afterwards unless ``retain_graph`` (default: ``create_graph``).
+        """
+        from .autograd import backward
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph)
+
+    # -- operators: the ops themselves live in ops.py ------------------------------------
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.sub(other, self)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(other, self)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __pow__(self, exponent): return ops.power(self, exponent)
+    def __rpow__(self, base): return ops.power(base, self)
+    def __neg__(self): return ops.neg(self)
+    def __getitem__(self, index): return ops.getitem(self, index)
+    def __lt__(self, other): return ops.compare(self, other, "less")
+    def __le__(self, other): return ops.compare(self, other, "less_equal")
+    def __gt__(self, other): return ops.compare(self, other, "greater")
+    def __ge__(self, other): return ops.compare(self, other, "greater_equal")
+    def __eq__(self, other): return ops.compare(self, other, "equal")
+    def __ne__(self, other): return ops.compare(self, other, "not_equal")
+    __hash__ = object.__hash__
+
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def relu(self): return ops.relu(self)
+    def abs(self): return ops.abs(self)
+    def sqrt(self): return ops.sqrt(self)
+    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return ops.max(self, axis=axis, keepdims=keepdims)
+    def transpose(self, *axes): return ops.transpose(self, *axes)
+    T = property(lambda self: ops.transpose(self))
+
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        return ops.reshape(self, shape=tuple(shape))
+
+
+def tensor(data, requires_grad=False, dtype=None, backend_name=None):
+    """A new leaf tensor (float32 unless ``dtype`` says otherwise; integer and bool arrays
+    keep their dtype, for indices and masks)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = backend.module(backend_name) if backend_name else (
+        backend.get_array_module(data) if not isinstance(data, (list, tuple, int, float))
+        else backend.module())
+    if xp is not backend.get_array_module(data):
+        data = backend.to_backend(np.asarray(data), backend.backend_of(xp.empty(0)))
+    if dtype is None:
+        kind = getattr(data, "dtype", None)
+        keep = kind is not None and np.dtype(kind).kind in "iub"
+        dtype = None if keep else np.float32
+    return Tensor(xp.array(data, dtype=dtype), requires_grad=requires_grad)
+
+
+def as_tensor(value, like):
+    """``value`` as a tensor on ``like``'s backend (Python numbers take ``like``'s dtype)."""
+    if isinstance(value, Tensor):
+        return value
+    xp = backend.get_array_module(like.data)
+    if isinstance(value, (int, float)) and like.dtype.kind == "f":
+        return Tensor(xp.asarray(value, dtype=like.dtype))
+    return Tensor(xp.asarray(value))
+
+
+# -- modes -----------------------------------------------------------------------------
+@contextlib.contextmanager
+def set_grad_enabled(flag):
+    previous, state.grad_enabled = state.grad_enabled, flag
+    try:
+        yield
+    finally:
+        state.grad_enabled = previous
+
+
+def no_grad():
+    """Run ops without recording them (inference, optimizer updates)."""
+    return set_grad_enabled(False)
+
+
+def is_grad_enabled():
+    return state.grad_enabled
+
+
+@contextlib.contextmanager
+def scope(name):
+    """Stamp the ops made inside with ``name`` appended to the current scope path."""
+    name = str(name)
+    previous, state.scope = state.scope, state.scope + (name,)
+    try:
+        yield
+    finally:
+        state.scope = previous
+
+
+def current_scope():
+    return "/".join(state.scope)
+
+
+@contextlib.contextmanager
+def detect_anomaly(flag=True):
+    """Raise ``FloatingPointError`` at the first op whose forward or backward gives NaN/Inf."""
+    previous, state.anomaly = state.anomaly, flag
+    try:
+        yield
+    finally:
+        state.anomaly = previous
+
+
+# -- running an op -----------------------------------------------------------------------
+class Op:
+    """A primitive: ``forward(xp, *arrays, **kwargs) -> array`` and one VJP per input.
+
+    ``vjps[i](g, out, *inputs, **kwargs)`` returns the gradient for input ``i`` as a Tensor,
+    built from Tensor ops so that backward can itself be differentiated. ``vjp_all`` instead
+    returns the gradients of all inputs at once (for ops with a variable number of inputs).
+    """
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter")
+
+    def __init__(self, name, forward):
+        self.name, self.forward = name, forward
+        self.vjps = self.vjp_all = self.scatter = None
+
+    def __call__(self, *inputs, **kwargs):
+        return apply(self, inputs, kwargs)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def _describe(inputs):
+    return ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
+
+
+def apply(op, inputs, kwargs):
+    """Run ``op`` on tensors ``inputs`` and record it when a gradient is needed."""
+    first = inputs[0].data
+    kind = type(first)
+    for t in inputs:
+        if type(t.data) is not kind:
+            raise TypeError(
+                f"{op.name} at scope '{current_scope()}': inputs are on different backends "
+                f"({', '.join(backend.backend_of(t.data) + str(t.shape) for t in inputs)}); "
+                f"move them with .to('numpy') or .to('cupy')")
+    xp = np if kind is np.ndarray else backend.get_array_module(first)
+    try:
+        data = op.forward(xp, *[t.data for t in inputs], **kwargs)
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ShapeError(f"{op.name} at scope '{current_scope()}': {exc} "
+                         f"(inputs: {_describe(inputs)})") from None
+    if kind is np.ndarray and type(data) is not np.ndarray:
+        data = np.asarray(data)
+    out = Tensor(data)
+    if state.grad_enabled:
+        for t in inputs:
+            if t.requires_grad:
+                out.requires_grad = True
+                out.node = Node(op, inputs, kwargs, state.scope)
+                break
+    if state.anomaly and data.dtype.kind == "f" and not bool(xp.isfinite(data).all()):
+        raise FloatingPointError(f"{op.name} at scope '{current_scope()}' produced NaN or Inf "
+                                 f"(inputs: {_describe(inputs)})")
+    return out
+
+
+class ShapeError(ValueError):
+    """An op got inputs whose shapes, dtypes or indices do not fit; names op and scope."""
+
+
+from . import ops  # noqa: E402  (ops needs Tensor, the operators above need ops)

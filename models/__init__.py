@@ -1,0 +1,1 @@
+"""Recurrent cells, unrolling through time, sequence models and BPTT training."""

@@ -1,0 +1,1 @@
+"""Tools on top of minigrad and models: rendering, gradient-flow analysis, checks, the CLI."""
