@@ -1,0 +1,52 @@
+"""The gated recurrent unit (Cho et al. 2014)."""
+import minigrad as mg
+from minigrad.nn import Parameter
+
+from .cell import Cell
+
+
+def _zeros(*shape):
+    return Parameter(mg.backend.module().zeros(shape, "float32"))
+
+
+class GRUCell(Cell):
+    """Reset and update gates as in 002_*.txt (Cho et al. 2014), with ``torch.nn.GRUCell``'s
+    layout (gate order r, z, n; reset gate applied to U h_{t-1} + b):
+
+        r_t  = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)           reset gate
+        z_t  = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)           update gate
+        h'_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))     candidate
+        h_t  = z_t * h_{t-1} + (1 - z_t) * h'_t
+    """
+    kind = "gru"
+    gate_names = ("reset_gate", "update_gate", "candidate")
+
+    def __init__(self, input_size, hidden_size, bias=True, learn_initial_state=False):
+        super().__init__(input_size, hidden_size, learn_initial_state)
+        self.weight_ih = _zeros(3 * hidden_size, input_size)
+        self.weight_hh = _zeros(3 * hidden_size, hidden_size)
+        self.bias_ih = _zeros(3 * hidden_size) if bias else None
+        self.bias_hh = _zeros(3 * hidden_size) if bias else None
+        self.reset_parameters()
+
+    def input_projection(self, x):
+        out = x @ self.weight_ih.T
+        return out + self.bias_ih if self.bias_ih is not None else out
+
+    def step(self, projected, state):
+        h, = state
+        with mg.scope("recurrence"):
+            recurrent = h @ self.weight_hh.T
+            if self.bias_hh is not None:
+                recurrent = recurrent + self.bias_hh
+        x_r, x_z, x_n = mg.split(projected, 3, axis=1)
+        h_r, h_z, h_n = mg.split(recurrent, 3, axis=1)
+        with mg.scope("reset_gate"):
+            r = (x_r + h_r).sigmoid()
+        with mg.scope("update_gate"):
+            z = (x_z + h_z).sigmoid()
+        with mg.scope("candidate"):
+            n = (x_n + r * h_n).tanh()
+        with mg.scope("hidden"):
+            h = z * h + (1 - z) * n
+        return (h,)
