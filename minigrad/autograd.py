@@ -47,6 +47,28 @@ class _Gradients:
 
     def __init__(self, in_place):
         self.grads, self.owned, self.in_place = {}, set(), in_place
+        self.pending = {}
+
+    def defer(self, t, a, b):
+        """Remember that ``t``'s gradient gains ``a^T b`` (rows over leading axes)."""
+        self.pending.setdefault(id(t), []).append((a, b))
+
+    def flush(self, t):
+        """Sum the deferred ``a^T b`` terms of ``t`` with one matmul over all of them."""
+        pairs = self.pending.pop(id(t), None)
+        if pairs is None:
+            return
+        xp = backend.get_array_module(pairs[0][0])
+        a = [a.reshape(-1, a.shape[-1]) for a, _ in pairs]
+        b = [b.reshape(-1, b.shape[-1]) for _, b in pairs]
+        a = a[0] if len(a) == 1 else xp.concatenate(a)
+        b = b[0] if len(b) == 1 else xp.concatenate(b)
+        g = Tensor(a.T @ b)
+        if id(t) in self.grads:
+            self.add(t, g)
+        else:
+            self.grads[id(t)] = g
+            self.owned.add(id(t))
 
     def add(self, t, g):
         key = id(t)
@@ -73,6 +95,7 @@ class _Gradients:
         node.op.scatter(g.xp, old.data, node.kwargs["index"], g.data)
 
     def pop(self, t):
+        self.flush(t)
         self.owned.discard(id(t))
         return self.grads.pop(id(t), None)
 
@@ -110,8 +133,18 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             elif op.vjp_all is not None:
                 parent_grads = op.vjp_all(g, t, *parents, **kwargs)
             else:
-                parent_grads = [vjp(g, t, *parents, **kwargs) if p.requires_grad else None
-                                for vjp, p in zip(op.vjps, parents)]
+                deferred = -1
+                if op.outer is not None and not create_graph:
+                    index, outer = op.outer
+                    p = parents[index]
+                    pair = outer(g, t, *parents, **kwargs) if p.requires_grad else None
+                    if pair is not None:
+                        if p.node is None:
+                            leaves[id(p)] = p
+                        sums.defer(p, *pair)
+                        deferred = index
+                parent_grads = [vjp(g, t, *parents, **kwargs) if p.requires_grad and i != deferred
+                                else None for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
             for p, gp in zip(parents, parent_grads):
                 if gp is None or not p.requires_grad:
                     continue
@@ -123,6 +156,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             if not retain_graph:
                 node.parents = None
         for key, leaf in leaves.items():
+            sums.flush(leaf)
             g = sums.grads.get(key)
             if wanted is not None:
                 if key in wanted:

@@ -105,6 +105,29 @@ defvjp(_matmul, _matmul_grad_x, _matmul_grad_y)
 def matmul(x, y): return _call(_matmul, x, y)
 
 
+def _matmul_outer(g, out, x, y):
+    """The gradient of a 2-d ``y`` is x^T g summed over rows: deferrable (see autograd)."""
+    return (x.data, g.data) if y.ndim == 2 and x.ndim >= 2 else None
+
+
+_matmul.outer = (1, _matmul_outer)
+
+_linear = primitive("linear")(lambda xp, x, weight: x @ weight.T)
+defvjp(_linear, lambda g, out, x, weight: g @ weight,
+                lambda g, out, x, weight: _as_rows(g).T @ _as_rows(x))
+_linear.outer = (1, lambda g, out, x, weight: (g.data, x.data))
+
+
+def _as_rows(t):
+    """(..., n) -> (prod(...), n)."""
+    return t.reshape(-1, t.shape[-1])
+
+
+def linear(x, weight):
+    """x W^T for W of shape (out, in) and x of shape (..., in), without a transpose node."""
+    return _call(_linear, x, weight)
+
+
 # -- elementwise functions ---------------------------------------------------------------
 exp = primitive("exp")(lambda xp, x: xp.exp(x))
 defvjp(exp, lambda g, out, x: g * out)

@@ -246,12 +246,16 @@ class Op:
     ``vjps[i](g, out, *inputs, **kwargs)`` returns the gradient for input ``i`` as a Tensor,
     built from Tensor ops so that backward can itself be differentiated. ``vjp_all`` instead
     returns the gradients of all inputs at once (for ops with a variable number of inputs).
+    Two optional shortcuts serve plain backward passes: ``scatter`` adds an indexed
+    gradient into a buffer in place, and ``outer = (i, f)`` says that input ``i``'s gradient
+    is ``a^T b`` for ``(a, b) = f(g, out, *inputs)``, so a weight used at every time step
+    gets one matmul over all steps instead of one per step.
     """
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter", "outer")
 
     def __init__(self, name, forward):
         self.name, self.forward = name, forward
-        self.vjps = self.vjp_all = self.scatter = None
+        self.vjps = self.vjp_all = self.scatter = self.outer = None
 
     def __call__(self, *inputs, **kwargs):
         return apply(self, inputs, kwargs)

@@ -1,5 +1,6 @@
 """The gated recurrent unit (Cho et al. 2014)."""
 import minigrad as mg
+from minigrad import functional as F
 from minigrad.nn import Parameter
 
 from .cell import Cell
@@ -30,15 +31,12 @@ class GRUCell(Cell):
         self.reset_parameters()
 
     def input_projection(self, x):
-        out = x @ self.weight_ih.T
-        return out + self.bias_ih if self.bias_ih is not None else out
+        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, = state
         with mg.scope("recurrence"):
-            recurrent = h @ self.weight_hh.T
-            if self.bias_hh is not None:
-                recurrent = recurrent + self.bias_hh
+            recurrent = F.linear(h, self.weight_hh, self.bias_hh)
         x_r, x_z, x_n = mg.split(projected, 3, axis=1)
         h_r, h_z, h_n = mg.split(recurrent, 3, axis=1)
         with mg.scope("reset_gate"):

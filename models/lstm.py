@@ -1,5 +1,6 @@
 """The LSTM cell (Hochreiter & Schmidhuber 1997, with a forget gate, Gers et al. 2000)."""
 import minigrad as mg
+from minigrad import functional as F
 from minigrad.nn import Parameter
 
 from .cell import Cell
@@ -43,15 +44,12 @@ class LSTMCell(Cell):
             self.bias_hh.data[H:2 * H] = 0
 
     def input_projection(self, x):
-        out = x @ self.weight_ih.T
-        return out + self.bias_ih if self.bias_ih is not None else out
+        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def gates(self, projected, h):
         """Pre-activations of the four gates, (B, 4H) split into i, f, g, o."""
         with mg.scope("recurrence"):
-            pre = projected + h @ self.weight_hh.T
-            if self.bias_hh is not None:
-                pre = pre + self.bias_hh
+            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
         return mg.split(pre, 4, axis=1)
 
     def step(self, projected, state):

@@ -1,5 +1,6 @@
 """The Elman RNN cell."""
 import minigrad as mg
+from minigrad import functional as F
 from minigrad.nn import Parameter
 
 from .cell import Cell
@@ -29,14 +30,11 @@ class RNNCell(Cell):
         self.reset_parameters()
 
     def input_projection(self, x):
-        out = x @ self.weight_ih.T
-        return out + self.bias_ih if self.bias_ih is not None else out
+        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, = state
         with mg.scope("recurrence"):
-            pre = projected + h @ self.weight_hh.T
-            if self.bias_hh is not None:
-                pre = pre + self.bias_hh
+            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
         with mg.scope("hidden"):
             return (pre.tanh() if self.nonlinearity == "tanh" else pre.relu(),)
