@@ -27,8 +27,13 @@ def defvjp_all(op, vjp):
 
 
 def _call(op, *inputs, **kwargs):
-    like = next(t for t in inputs if isinstance(t, Tensor))
-    return apply(op, tuple(as_tensor(t, like) for t in inputs), kwargs)
+    """Run ``op``, first turning numbers among ``inputs`` into tensors like the others."""
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            like = next(t for t in inputs if isinstance(t, Tensor))
+            inputs = tuple(as_tensor(t, like) for t in inputs)
+            break
+    return apply(op, inputs, kwargs)
 
 
 def constant(array):

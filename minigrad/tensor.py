@@ -264,6 +264,9 @@ class Op:
         return f"<op {self.name}>"
 
 
+_new_tensor = object.__new__
+
+
 def _describe(inputs):
     return ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
 
@@ -286,7 +289,9 @@ def apply(op, inputs, kwargs):
                          f"(inputs: {_describe(inputs)})") from None
     if kind is np.ndarray and type(data) is not np.ndarray:
         data = np.asarray(data)
-    out = Tensor(data)
+    out = _new_tensor(Tensor)
+    out.data, out.grad, out.name, out.retains_grad = data, None, None, False
+    out.requires_grad, out.node = False, None
     if state.grad_enabled:
         for t in inputs:
             if t.requires_grad:
