@@ -30,12 +30,23 @@ class Cell(Module):
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.learn_initial_state = learn_initial_state
         if learn_initial_state:
-            for name, size in zip(self.state_names, self.state_sizes()):
-                setattr(self, f"initial_{name}", Parameter(np.zeros(size, dtype=np.float32)))
+            self.create_initial_state_parameters()
+
+    def create_initial_state_parameters(self):
+        """One zero-initialised Parameter ``initial_<name>`` per state tensor (h_0 "can be a
+        vector of all zeros, or trained", 000_*.txt). Cells whose state sizes are known only
+        after ``Cell.__init__`` call this themselves."""
+        for name, size in zip(self.state_names, self.state_sizes()):
+            setattr(self, f"initial_{name}", Parameter(np.zeros(size, dtype=np.float32)))
 
     def state_sizes(self):
         """Feature size of each state tensor (hidden_size for each by default)."""
         return tuple(self.hidden_size for _ in self.state_names)
+
+    @property
+    def output_size(self):
+        """Feature size of ``cell.output(state)`` (hidden_size unless the cell says otherwise)."""
+        return self.hidden_size
 
     def reset_parameters(self, bound=None):
         """PyTorch's default: every weight and bias U(-k, k), k = 1/sqrt(hidden_size)."""
@@ -98,12 +109,14 @@ class Cell(Module):
         return f"{self.input_size}, {self.hidden_size}"
 
 
-def unroll(cell, xs, state=None):
+def unroll(cell, xs, state=None, reverse=False):
     """Run ``cell`` over ``xs`` (T, B, D), building the unrolled graph; returns hs (T, B, H)
     and the final state. Step t's ops sit in scope ``t={t}/{cell.kind}/...``.
 
     h_t = f(h_{t-1}, x_t; W): the same parameters at every step (000_*.txt, "Unfolding an
-    RNN"); BPTT is then ordinary backpropagation through this graph.
+    RNN"); BPTT is then ordinary backpropagation through this graph. ``reverse=True`` runs
+    from t = T-1 down to 0 (the backward half of a bidirectional RNN): h_t = f(h_{t+1}, x_t);
+    scopes keep the true position t and hs stays in input order.
     """
     name = type(cell).__name__
     if xs.ndim != 3:
@@ -118,13 +131,14 @@ def unroll(cell, xs, state=None):
     if state is None:
         state = cell.initial_state(batch, xs.dtype)
     state = tuple(state) if isinstance(state, (tuple, list)) else (state,)
-    with mg.scope("t=0"):
-        cell.check_input(xs[0] if not xs.requires_grad else mg.Tensor(xs.data[0]), state)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    with mg.scope(f"t={order[0]}"):
+        cell.check_input(mg.Tensor(xs.data[order[0]]), state)
     with mg.scope("inputs"), mg.scope(cell.kind), mg.scope("input_projection"):
         projected = cell.input_projection(xs)
-    hs = []
-    for t in range(steps):
+    hs = [None] * steps
+    for t in order:
         with mg.scope(f"t={t}"), mg.scope(cell.kind):
             state = cell.step(projected[t], state)
-        hs.append(cell.output(state))
+        hs[t] = cell.output(state)
     return mg.stack(hs), state

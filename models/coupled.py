@@ -1,0 +1,66 @@
+"""The LSTM with coupled input and forget gates (001_*.txt; Greff et al. 2017, "CIFG")."""
+import minigrad as mg
+from minigrad import functional as F
+from minigrad.nn import Parameter
+
+from .cell import Cell
+
+
+def _zeros(*shape):
+    return Parameter(mg.backend.module().zeros(shape, "float32"))
+
+
+class CoupledLSTMCell(Cell):
+    """An LSTM that writes exactly as much as it forgets, "c_t = f_t * c_{t-1} +
+    (1 - f_t) * c~_t" (001_*.txt):
+
+        f_t = sigma(W_xf x_t + W_hf h_{t-1} + b_f)        forget gate
+        i_t = 1 - f_t                                     input gate, coupled
+        g_t = tanh(W_xc x_t + W_hc h_{t-1} + b_c)         cell candidate (c~_t)
+        o_t = sigma(W_xo x_t + W_ho h_{t-1} + b_o)        output gate
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    Three gates stacked in the order f, g, o: ``weight_ih`` (3H, D), ``weight_hh`` (3H, H),
+    ``bias_ih``, ``bias_hh`` (3H,); U(-k, k) init with k = 1/sqrt(H). ``forget_bias`` sets b_f
+    (in ``bias_ih``; ``bias_hh``'s share is zeroed).
+    """
+    kind = "coupled_lstm"
+    state_names = ("h", "c")
+    gate_names = ("forget_gate", "cell_candidate", "output_gate")
+
+    def __init__(self, input_size, hidden_size, bias=True, forget_bias=None,
+                 learn_initial_state=False):
+        super().__init__(input_size, hidden_size, learn_initial_state)
+        self.weight_ih = _zeros(3 * hidden_size, input_size)
+        self.weight_hh = _zeros(3 * hidden_size, hidden_size)
+        self.bias_ih = _zeros(3 * hidden_size) if bias else None
+        self.bias_hh = _zeros(3 * hidden_size) if bias else None
+        self.reset_parameters()
+        if forget_bias is not None:
+            if not bias:
+                raise ValueError("CoupledLSTMCell: forget_bias needs bias=True")
+            self.bias_ih.data[:hidden_size] = forget_bias
+            self.bias_hh.data[:hidden_size] = 0
+
+    def input_projection(self, x):
+        return F.linear(x, self.weight_ih, self.bias_ih)
+
+    def step(self, projected, state):
+        h, c = state
+        with mg.scope("recurrence"):
+            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
+        f, g, o = mg.split(pre, 3, axis=1)
+        with mg.scope("forget_gate"):
+            f = f.sigmoid()
+        with mg.scope("input_gate"):
+            i = 1 - f
+        with mg.scope("cell_candidate"):
+            g = g.tanh()
+        with mg.scope("output_gate"):
+            o = o.sigmoid()
+        with mg.scope("cell_state"):
+            c = f * c + i * g
+        with mg.scope("hidden"):
+            h = o * c.tanh()
+        return h, c
