@@ -59,7 +59,7 @@ class LeakyRNNCell(Cell):
         if learn_tau:
             self.tau_parameter = Parameter(xp.asarray(inverse_softplus(values - 1), "float32"))
         else:
-            self.fixed_tau = mg.Tensor(xp.asarray(values, "float32"))
+            self.fixed_tau = mg.Tensor(xp.asarray(values))   # float64, cast to the state's dtype
 
     def reset_parameters(self, bound=None):
         saved = getattr(self, "tau_parameter", None)
@@ -83,9 +83,8 @@ class LeakyRNNCell(Cell):
         with mg.scope("recurrence"):
             pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
         with mg.scope("leak"):
-            rate = 1 / self.tau
-            if rate.dtype != h.dtype:
-                rate = rate.astype(h.dtype)
+            tau = self.tau
+            rate = 1 / (tau if tau.dtype == h.dtype else tau.astype(h.dtype))
         with mg.scope("hidden"):
             return ((1 - rate) * h + rate * pre.tanh(),)
 
