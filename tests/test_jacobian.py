@@ -8,22 +8,25 @@ import minigrad as mg
 import models
 from tools import gradflow, jacobian
 
+VARIANTS = (models.LSTMCell, models.PeepholeLSTMCell, models.CoupledLSTMCell)
 
-def _lstm(seed, inputs, hidden, scale=1.0):
+
+def _lstm(seed, inputs, hidden, scale=1.0, kind=models.LSTMCell):
     mg.manual_seed(seed)
-    cell = gradflow.cast(models.LSTMCell(inputs, hidden))
+    cell = gradflow.cast(kind(inputs, hidden))
     for p in cell.parameters():
         p.data = p.data * scale
     return cell
 
 
-@settings(max_examples=25)
+@settings(max_examples=40)
 @given(seed=st.integers(0, 2**16), inputs=st.integers(1, 3), hidden=st.integers(1, 4),
        steps=st.integers(1, 4), batch=st.integers(1, 3),
-       weight_scale=st.floats(0.3, 3.0), input_scale=st.floats(0.1, 3.0))
+       weight_scale=st.floats(0.3, 3.0), input_scale=st.floats(0.1, 3.0),
+       kind=st.sampled_from(VARIANTS))
 def test_closed_form_equals_autodiff(seed, inputs, hidden, steps, batch, weight_scale,
-                                     input_scale):
-    cell = _lstm(seed, inputs, hidden, weight_scale)
+                                     input_scale, kind):
+    cell = _lstm(seed, inputs, hidden, weight_scale, kind)
     xs = np.random.default_rng(seed).standard_normal((steps, batch, inputs)) * input_scale
     autodiff = jacobian.cell_state_jacobians(cell, xs, method="autodiff")
     closed = jacobian.cell_state_jacobians(cell, xs, method="closed_form")

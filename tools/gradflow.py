@@ -132,11 +132,18 @@ def recurrent_parameter(cell):
                      f"{', '.join(RECURRENT_WEIGHT_NAMES)})")
 
 
+def _is_jordan(cell):
+    return hasattr(cell, "weight_yh") and hasattr(cell, "weight_hy")
+
+
 def recurrent_blocks(cell):
     """The square recurrent matrices of a cell, one per gate: {name: array (H, H)}.
 
     Gated cells stack theirs (LSTM: i, f, g, o; GRU: r, z, n) in ``weight_hh`` (kH, H).
+    A Jordan cell's state y returns through W_yh then W_hy: its block is W_hy W_yh.
     """
+    if _is_jordan(cell):
+        return {"recurrent": cell.weight_hy.numpy() @ cell.weight_yh.numpy()}
     weight = recurrent_parameter(cell).numpy()
     rows, columns = weight.shape
     if rows % columns:
@@ -182,6 +189,10 @@ def scale_spectral_radius(cell, radius, gates=None):
         raise ValueError(f"scale_spectral_radius({type(cell).__name__}): unknown gates "
                          f"{sorted(unknown)}; the cell has {list(blocks)}")
     data = param.numpy().copy()
+    if _is_jordan(cell):
+        param.data = param.xp.asarray(
+            (data * (radius / spectral_radius(blocks["recurrent"]))).astype(param.dtype))
+        return cell
     size = data.shape[1]
     for k, (name, block) in enumerate(blocks.items()):
         if gates is not None and name not in gates:

@@ -38,12 +38,30 @@ def _tanh_prime(x):
 
 
 def _blocks(weight_hh, hidden_size):
-    return [weight_hh[k * hidden_size:(k + 1) * hidden_size] for k in range(4)]
+    count = weight_hh.shape[0] // hidden_size
+    return [weight_hh[k * hidden_size:(k + 1) * hidden_size] for k in range(count)]
+
+
+def _diagonal(values):
+    jac = np.zeros(values.shape + values.shape[-1:], dtype=np.float64)
+    units = np.arange(values.shape[-1])
+    jac[:, units, units] = values
+    return jac
+
+
+def _through_hidden(jac, terms, through_hidden):
+    """Add sum_k diag(left_k) W_k D for the paths c_{t-1} -> h_{t-1} -> gate -> c_t."""
+    if through_hidden is not None:
+        for left, weight in terms:
+            jac += left[:, :, None] * weight[None] * through_hidden[:, None, :]
+    return jac
 
 
 class LSTMVariant:
-    """What the Jacobian needs to know of one LSTM-like cell class: its gates'
-    pre-activations at a step, and the closed form."""
+    """:class:`models.LSTMCell`: gates i, f, g, o; the four terms of the module docstring.
+
+    A variant knows one LSTM-like class: its gates' pre-activations at a step, its output
+    gate, and J_t in closed form."""
 
     def preactivations(self, cell, x, h, c):
         """{"input_gate", "forget_gate", "cell_candidate", "output_gate": array (B, H)}."""
@@ -60,24 +78,66 @@ class LSTMVariant:
         or None when h_{t-1} does not depend on c_{t-1}."""
         a = self.preactivations(cell, x, h, c)
         c = c.numpy()
-        forget = _sigmoid(a["forget_gate"])
-        jac = np.zeros(forget.shape + forget.shape[-1:], dtype=np.float64)
-        diagonal = np.arange(forget.shape[-1])
-        jac[:, diagonal, diagonal] = forget
-        if through_hidden is None:
-            return jac
         w_i, w_f, w_g, _ = _blocks(cell.weight_hh.numpy(), cell.hidden_size)
-        terms = (
+        jac = _diagonal(_sigmoid(a["forget_gate"]))
+        return _through_hidden(jac, [
             (c * _sigmoid_prime(a["forget_gate"]), w_f),
             (np.tanh(a["cell_candidate"]) * _sigmoid_prime(a["input_gate"]), w_i),
             (_sigmoid(a["input_gate"]) * _tanh_prime(a["cell_candidate"]), w_g),
-        )
-        for left, weight in terms:
-            jac += left[:, :, None] * weight[None] * through_hidden[:, None, :]
+        ], through_hidden)
+
+
+class PeepholeVariant(LSTMVariant):
+    """:class:`models.PeepholeLSTMCell`: i and f also see c_{t-1} through the diagonal
+    weights w_ci, w_cf (o_t sees c_t), which adds two diagonal terms to the four."""
+
+    def preactivations(self, cell, x, h, c):
+        a = super().preactivations(cell, x, h, c)
+        c = c.numpy()
+        a["input_gate"] = a["input_gate"] + cell.peephole_input.numpy() * c
+        a["forget_gate"] = a["forget_gate"] + cell.peephole_forget.numpy() * c
+        return a
+
+    def output_gate(self, cell, x, h, c, c_new):
+        a = super().preactivations(cell, x, h, c)["output_gate"]
+        return _sigmoid(a + cell.peephole_output.numpy() * c_new)
+
+    def closed_form(self, cell, x, h, c, through_hidden):
+        jac = super().closed_form(cell, x, h, c, through_hidden)
+        a = self.preactivations(cell, x, h, c)
+        c = c.numpy()
+        jac += _diagonal(c * _sigmoid_prime(a["forget_gate"]) * cell.peephole_forget.numpy())
+        jac += _diagonal(np.tanh(a["cell_candidate"]) * _sigmoid_prime(a["input_gate"])
+                         * cell.peephole_input.numpy())
         return jac
 
 
-VARIANTS = {"LSTMCell": LSTMVariant()}
+class CoupledVariant(LSTMVariant):
+    """:class:`models.CoupledLSTMCell` (i_t = 1 - f_t; gates f, g, o): c_t = f_t c_{t-1} +
+    (1 - f_t) g_t, so J_t = diag(f_t) + diag((c_{t-1} - g_t) sigma'(a_f)) W_hf D
+    + diag((1 - f_t) tanh'(a_g)) W_hc D."""
+
+    def preactivations(self, cell, x, h, c):
+        with mg.no_grad():
+            pre = cell.input_projection(x).numpy() + h.numpy() @ cell.weight_hh.numpy().T
+            if cell.bias_hh is not None:
+                pre = pre + cell.bias_hh.numpy()
+        f, g, o = np.split(pre, 3, axis=1)
+        return {"forget_gate": f, "cell_candidate": g, "output_gate": o}
+
+    def closed_form(self, cell, x, h, c, through_hidden):
+        a = self.preactivations(cell, x, h, c)
+        c = c.numpy()
+        w_f, w_g, _ = _blocks(cell.weight_hh.numpy(), cell.hidden_size)
+        forget = _sigmoid(a["forget_gate"])
+        return _through_hidden(_diagonal(forget), [
+            ((c - np.tanh(a["cell_candidate"])) * _sigmoid_prime(a["forget_gate"]), w_f),
+            ((1 - forget) * _tanh_prime(a["cell_candidate"]), w_g),
+        ], through_hidden)
+
+
+VARIANTS = {"PeepholeLSTMCell": PeepholeVariant(), "CoupledLSTMCell": CoupledVariant(),
+            "LSTMCell": LSTMVariant()}
 
 
 def variant_of(cell):
