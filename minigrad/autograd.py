@@ -6,7 +6,7 @@ up; the sums the engine makes itself are updated in place.
 """
 from . import backend
 from .ops import unbroadcast
-from .tensor import Tensor, set_grad_enabled, state
+from .tensor import Tensor, detect_anomaly, set_grad_enabled, state
 
 
 def _topological_order(roots):
@@ -109,11 +109,14 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
     found = [None] * (0 if inputs is None else len(inputs))
     sums = _Gradients(in_place=not create_graph)
     order = _topological_order(outputs)
-    with set_grad_enabled(create_graph):
+    anomaly = state.anomaly  # VJP ops are checked below as the backward of their node
+    with set_grad_enabled(create_graph), detect_anomaly(False):
+        leaves = {}
         for t, g in zip(outputs, output_grads):
             if t.requires_grad:
                 sums.add(t, g)
-        leaves = {}
+                if t.node is None:
+                    leaves[id(t)] = t
         for t in order:
             g = sums.pop(t)
             if g is None:
@@ -148,7 +151,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             for p, gp in zip(parents, parent_grads):
                 if gp is None or not p.requires_grad:
                     continue
-                if state.anomaly:
+                if anomaly:
                     _check_finite(gp, node)
                 if p.node is None:
                     leaves[id(p)] = p

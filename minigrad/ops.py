@@ -38,7 +38,7 @@ def _call(op, *inputs, **kwargs):
 
 def constant(array):
     """A tensor that takes no part in differentiation (masks, counts)."""
-    return Tensor(array)
+    return Tensor(np.asarray(array) if isinstance(array, np.generic) else array)
 
 
 # -- arithmetic --------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def compare(x, y, name):
     """Elementwise comparison by NumPy ufunc ``name``; a boolean tensor, never differentiated."""
     like = x if isinstance(x, Tensor) else y
     x, y = as_tensor(x, like), as_tensor(y, like)
-    return Tensor(getattr(like.xp, name)(x.data, y.data))
+    return constant(getattr(like.xp, name)(x.data, y.data))
 
 
 # -- shapes and broadcasting -------------------------------------------------------------
@@ -221,7 +221,8 @@ defvjp(_transpose, lambda g, out, x, axes: _transpose(g, axes=tuple(np.argsort(a
 
 def transpose(x, *axes):
     axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
-    return _transpose(x, axes=tuple(axes) if axes else tuple(reversed(range(x.ndim))))
+    axes = tuple(a % x.ndim for a in axes) if axes else tuple(reversed(range(x.ndim)))
+    return _transpose(x, axes=axes)
 
 
 # -- reductions --------------------------------------------------------------------------
