@@ -1,0 +1,101 @@
+"""Sequence to sequence: an encoder RNN reads the source, a decoder RNN writes the target
+(Sutskever, Vinyals & Le 2014; 001_*.txt "Machine Translation", 002_*.txt)."""
+import numpy as np
+
+import minigrad as mg
+from minigrad.nn import Embedding, Linear, Module
+from minigrad.random import generator
+
+from .cell import unroll
+from .topology import feed_back
+
+
+class Seq2Seq(Module):
+    """Model p(y_1..y_T' | x_1..x_T) = prod_t p(y_t | v, y_1..y_{t-1}), v the encoder's last
+    state (002_*.txt, "Sequence-to-sequence language translation"):
+
+        v = encoder(x_T, ..., x_1)          (source reversed when ``reverse_source``)
+        s_0 = v,   s_t = decoder(E y_{t-1}, s_{t-1}),   y_0 = BOS
+        p(y_t | ...) = softmax(W s_t + b)
+
+    "It is valuable to reverse the order of the words of the input sequence" (Sutskever et
+    al. 2014), so ``reverse_source`` defaults to True. Encoder and decoder states must have
+    the same shapes (e.g. two LSTMCells with one hidden size).
+
+    ``source``: int tokens (S, B) when ``source_vocab_size`` is given, else vectors
+    (S, B, encoder.input_size) (e.g. video frame features). ``target``: int tokens (T', B).
+    ``model(source, target, teacher_forcing=1.0) -> logits (T', B, target_vocab_size)``:
+    step t is fed the true y_{t-1} with probability ``teacher_forcing`` and the model's own
+    argmax otherwise (1.0: always the truth, one unroll). ``model.greedy_decode(source,
+    max_length)`` -> int64 tokens (L, B), stopping at EOS. Scopes: ``encoder/...``,
+    ``decoder/...``.
+    """
+
+    def __init__(self, encoder_cell, decoder_cell, source_vocab_size, target_vocab_size,
+                 reverse_source=True, bos_index=0, eos_index=1):
+        super().__init__()
+        if tuple(encoder_cell.state_sizes()) != tuple(decoder_cell.state_sizes()):
+            raise ValueError(f"Seq2Seq: the decoder ({type(decoder_cell).__name__}, state sizes "
+                             f"{tuple(decoder_cell.state_sizes())}) must start from the encoder's "
+                             f"final state ({type(encoder_cell).__name__}, state sizes "
+                             f"{tuple(encoder_cell.state_sizes())})")
+        self.encoder, self.decoder = encoder_cell, decoder_cell
+        self.reverse_source, self.bos_index, self.eos_index = reverse_source, bos_index, eos_index
+        self.source_embedding = (Embedding(source_vocab_size, encoder_cell.input_size)
+                                 if source_vocab_size else None)
+        self.target_embedding = Embedding(target_vocab_size, decoder_cell.input_size)
+        self.head = Linear(decoder_cell.output_size, target_vocab_size)
+
+    def encode(self, source):
+        """The encoder's final state v."""
+        with mg.scope("encoder"):
+            xs = self.source_embedding(source) if self.source_embedding is not None else source
+            if self.reverse_source:
+                with mg.scope("reverse"):
+                    xs = xs[::-1]
+            _, state = unroll(self.encoder, xs)
+        return state
+
+    def _tokens(self, target):
+        data = target.data if isinstance(target, mg.Tensor) else target
+        data = np.asarray(data if isinstance(data, np.ndarray) else mg.Tensor(data).numpy())
+        if data.ndim != 2 or data.shape[0] == 0 or data.dtype.kind not in "iu":
+            raise ValueError(f"Seq2Seq: target must be int tokens of shape (T' >= 1, batch), "
+                             f"got {data.shape} {data.dtype}")
+        return data.astype(np.int64)
+
+    def forward(self, source, target, teacher_forcing=1.0, rng=None):
+        target = self._tokens(target)
+        state = self.encode(source)
+        if state[0].shape[0] != target.shape[1]:
+            raise ValueError(f"Seq2Seq: source batch {state[0].shape[0]} and target batch "
+                             f"{target.shape[1]} differ")
+        steps, batch = target.shape
+        bos = np.full((1, batch), self.bos_index, dtype=np.int64)
+        inputs = np.concatenate([bos, target[:-1]], axis=0)
+        with mg.scope("decoder"):
+            if teacher_forcing >= 1:
+                hs, _ = unroll(self.decoder, self.target_embedding(inputs), state)
+                with mg.scope("head"):
+                    return self.head(hs)
+            rng = generator() if rng is None else rng
+            logits, previous = [], None
+            for t in range(steps):
+                tokens = inputs[t]
+                if previous is not None and rng.random() >= teacher_forcing:
+                    tokens = previous.numpy().argmax(axis=1)
+                with mg.scope(f"t={t}"):
+                    state = self.decoder(self.target_embedding(tokens), state)
+                    with mg.scope("head"):
+                        previous = self.head(self.decoder.output(state))
+                logits.append(previous)
+            return mg.stack(logits)
+
+    def greedy_decode(self, source, max_length):
+        """argmax y_t at every step, fed back, from BOS until EOS or ``max_length``."""
+        with mg.no_grad():
+            state = self.encode(source)
+            with mg.scope("decoder"):
+                first = np.full(state[0].shape[0], self.bos_index, dtype=np.int64)
+                return feed_back(self.decoder, self.target_embedding, self.head, state, first,
+                                 max_length, self.eos_index)

@@ -1,0 +1,165 @@
+"""Input/output topologies around a recurrent core (000_*.txt, "Sequential input / output";
+002_*.txt): many-to-many, many-to-one, one-to-many with generation."""
+import numpy as np
+
+import minigrad as mg
+from minigrad.nn import Embedding, Linear, Module
+from minigrad.random import generator
+
+from .cell import unroll
+from .sequence import run_sequence
+
+CONDITIONING = ("initial", "input", "both")
+
+
+class ManyToMany(Module):
+    """x_{1:T} -> z_{1:T}: an output head on every step, "z_t = W_z h_t" (000_*.txt,
+    "Outputs"; the softmax of z_t is 002_*.txt's p(y_t = c) = z_{t,c}):
+
+        h_t = core(h_{t-1}, x_t),      z_t = W_hz h_t + b_z
+
+    ``core`` is a cell or a sequence wrapper (Bidirectional, Stacked, TCN).
+    ``model(xs, state=None) -> (logits (T, B, output_size), state)``; the head runs in scope
+    ``head``.
+    """
+
+    def __init__(self, core, output_size):
+        super().__init__()
+        self.core, self.head = core, Linear(core.output_size, output_size)
+        self.input_size, self.output_size = core.input_size, output_size
+
+    def forward(self, xs, state=None):
+        hs, state = run_sequence(self.core, xs, state)
+        with mg.scope("head"):
+            return self.head(hs), state
+
+
+class ManyToOne(Module):
+    """x_{1:T} -> z: "predict a single output at the end of the sequence" (002_*.txt):
+    z = W_hz h_T + b_z, the head on the last step only (for a Bidirectional core that is
+    [g_T ; h_T], the backward half having seen x_T alone).
+    ``model(xs, state=None) -> (logits (B, output_size), state)``.
+    """
+
+    def __init__(self, core, output_size):
+        super().__init__()
+        self.core, self.head = core, Linear(core.output_size, output_size)
+        self.input_size, self.output_size = core.input_size, output_size
+
+    def forward(self, xs, state=None):
+        hs, state = run_sequence(self.core, xs, state)
+        with mg.scope("head"):
+            return self.head(hs[hs.shape[0] - 1]), state
+
+
+def feed_back(cell, embedding, head, state, first_tokens, max_length, eos_index=None,
+              temperature=None, condition=None, rng=None):
+    """Generate by feeding each sample back as the next input (002_*.txt, "Generative RNN":
+    "that generated sample x_{t+1} is fed back as input for computing the next state").
+
+        x_t = E[y_{t-1}] (joined with ``condition`` when given),   h_t = cell(x_t, h_{t-1}),
+        y_t = argmax z_t (``temperature=None``) or y_t ~ softmax(z_t / temperature)
+
+    Starts from ``first_tokens`` (B,), stops when every sequence has produced ``eos_index``
+    or after ``max_length`` tokens. Returns an int64 array (L, B), L <= max_length; after its
+    EOS a sequence is padded with EOS. Runs without recording a graph.
+    """
+    if max_length < 1:
+        raise ValueError(f"generation: max_length must be >= 1, got {max_length}")
+    if temperature is not None and temperature <= 0:
+        raise ValueError(f"generation: temperature must be > 0, got {temperature}")
+    rng = generator() if rng is None else rng
+    tokens = np.asarray(first_tokens, dtype=np.int64).reshape(-1)
+    finished = np.zeros(tokens.shape, dtype=bool)
+    out = []
+    with mg.no_grad():
+        for t in range(max_length):
+            with mg.scope(f"t={t}"):
+                x = embedding(tokens)
+                if condition is not None:
+                    x = mg.concat([x, condition], axis=1)
+                state = cell(x, state)
+                with mg.scope("head"):
+                    logits = head(cell.output(state)).numpy().astype(np.float64)
+            if temperature is None:
+                tokens = logits.argmax(axis=1)
+            else:
+                scaled = logits / temperature
+                p = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+                p /= p.sum(axis=1, keepdims=True)
+                tokens = np.array([rng.choice(len(row), p=row) for row in p])
+            if eos_index is not None:
+                tokens = np.where(finished, eos_index, tokens)
+                finished |= tokens == eos_index
+            out.append(tokens)
+            if eos_index is not None and finished.all():
+                break
+    return np.stack(out)
+
+
+class OneToMany(Module):
+    """x -> y_{1:S} for a fixed-size conditioning vector v (image features, a code):
+    "as an extra input at each time step, or as the initial state h_0, or both"
+    (002_*.txt, "RNNs to represent conditional distributions P(y|x)"; Vinyals et al. 2014):
+
+        initial: h_0 = tanh(W_v v + b_v) (one map per state tensor, e.g. h_0 and c_0)
+        input:   x_t = [E y_{t-1} ; v]
+        z_t = W_hz h_t + b_z,    P(y_t | v, y_{<t}) = softmax(z_t)
+
+    The cell's input_size is the token embedding size (+ condition_size for "input"/"both").
+    ``model(v, tokens) -> (logits (S, B, vocab), state)`` with teacher forcing: ``tokens``
+    (S, B) are the inputs y_0 (a start token) .. y_{S-1}. ``model.generate(v, start_index,
+    max_length, eos_index)`` feeds samples back (see :func:`feed_back`).
+    """
+
+    def __init__(self, cell, vocab_size, condition_size, conditioning="initial"):
+        super().__init__()
+        if conditioning not in CONDITIONING:
+            raise ValueError(f"OneToMany: conditioning must be one of {CONDITIONING}, got "
+                             f"{conditioning!r}")
+        embedding_size = cell.input_size - (condition_size if conditioning != "initial" else 0)
+        if embedding_size <= 0:
+            raise ValueError(f"OneToMany: the cell's input_size {cell.input_size} leaves no room "
+                             f"for a token embedding next to the condition ({condition_size})")
+        self.cell, self.conditioning, self.condition_size = cell, conditioning, condition_size
+        self.embedding = Embedding(vocab_size, embedding_size)
+        self.head = Linear(cell.output_size, vocab_size)
+        if conditioning != "input":
+            for name, size in zip(cell.state_names, cell.state_sizes()):
+                setattr(self, f"condition_to_{name}", Linear(condition_size, size))
+
+    def _check(self, condition):
+        if condition.ndim != 2 or condition.shape[1] != self.condition_size:
+            raise ValueError(f"OneToMany: the condition must have shape (batch, "
+                             f"{self.condition_size}), got {condition.shape}")
+
+    def initial_state(self, condition):
+        if self.conditioning == "input":
+            return self.cell.initial_state(condition.shape[0], condition.dtype)
+        with mg.scope("condition"):
+            return tuple(getattr(self, f"condition_to_{name}")(condition).tanh()
+                         for name in self.cell.state_names)
+
+    def forward(self, condition, tokens):
+        self._check(condition)
+        xs = self.embedding(tokens)
+        if self.conditioning != "initial":
+            steps = xs.shape[0]
+            repeated = condition.reshape(1, *condition.shape) * mg.Tensor(
+                condition.xp.ones((steps, 1, 1), condition.dtype))
+            xs = mg.concat([xs, repeated], axis=2)
+        hs, state = unroll(self.cell, xs, self.initial_state(condition))
+        with mg.scope("head"):
+            return self.head(hs), state
+
+    def generate(self, condition, start_index, max_length, eos_index=None, temperature=None,
+                 rng=None):
+        """Tokens (L, B) sampled (or argmax when ``temperature`` is None) until EOS or
+        ``max_length``."""
+        self._check(condition)
+        with mg.no_grad():
+            state = self.initial_state(condition)
+        first = np.full(condition.shape[0], start_index, dtype=np.int64)
+        extra = condition if self.conditioning != "initial" else None
+        return feed_back(self.cell, self.embedding, self.head, state, first, max_length,
+                         eos_index, temperature, extra, rng)
