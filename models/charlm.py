@@ -1,0 +1,231 @@
+"""Character-level language model: x_t -> cell(s) -> softmax over the vocabulary.
+
+003_*.txt ("Example: Character-level Language Model", vocabulary [h, e, l, o]): each
+character of the training text is the input at one step and the target of the step before,
+
+    h_t = cell(E x_t, h_{t-1}),   p(x_{t+1} | x_1..x_t) = softmax(W_hy h_t + b_y),
+
+trained on L = -sum_t log p(x_{t+1} | x_1..x_t); at test time characters are sampled one at
+a time and fed back. Bits per character is L / (T ln 2).
+"""
+import math
+
+import numpy as np
+
+import minigrad as mg
+import minigrad.functional as F
+from minigrad.nn import Embedding, Linear, Module
+
+from .cell import Cell, unroll
+
+
+class Vocabulary:
+    """The symbols a model reads and writes, each with an integer index."""
+
+    def __init__(self, symbols):
+        symbols = list(symbols)
+        if not symbols:
+            raise ValueError("Vocabulary: no symbols")
+        if len(set(symbols)) != len(symbols):
+            raise ValueError("Vocabulary: symbols must be unique")
+        self.symbols = symbols
+        self.index = {s: i for i, s in enumerate(symbols)}
+
+    @classmethod
+    def from_text(cls, text):
+        """Every distinct character of ``text``, sorted by code point."""
+        return cls(sorted(set(text)))
+
+    def __len__(self):
+        return len(self.symbols)
+
+    def __eq__(self, other):
+        return isinstance(other, Vocabulary) and self.symbols == other.symbols
+
+    def __repr__(self):
+        return f"Vocabulary({''.join(self.symbols)!r})"
+
+    def encode(self, text):
+        """Indices of the characters of ``text`` (int64 array)."""
+        try:
+            return np.fromiter((self.index[c] for c in text), dtype=np.int64, count=len(text))
+        except KeyError as exc:
+            position = next(i for i, c in enumerate(text) if c not in self.index)
+            raise ValueError(f"character {exc.args[0]!r} at position {position} is not in the "
+                             f"vocabulary of {len(self)} symbols") from None
+
+    def decode(self, indices):
+        return "".join(self.symbols[int(i)] for i in np.asarray(indices).reshape(-1))
+
+
+def cell_types():
+    """Every cell class exported by ``models``, by short name: ``lstm``, ``gru``, ``rnn``, ..."""
+    import models
+    found = {}
+    for name in getattr(models, "__all__", dir(models)):
+        value = getattr(models, name, None)
+        if isinstance(value, type) and issubclass(value, Cell) and value is not Cell \
+                and name.endswith("Cell"):
+            found[name[:-len("Cell")].lower()] = value
+    return found
+
+
+def make_cell(name, input_size, hidden_size):
+    types = cell_types()
+    if name not in types:
+        raise ValueError(f"unknown cell {name!r}; choose one of {', '.join(sorted(types))}")
+    return types[name](input_size, hidden_size)
+
+
+class CharLM(Module):
+    """Embedding (or one-hot) input, ``num_layers`` stacked cells, a linear softmax output.
+
+    ``embedding_dim=None`` feeds one-hot vectors, as in the [h, e, l, o] example.
+    """
+
+    def __init__(self, vocabulary, cell="lstm", hidden_size=64, num_layers=1,
+                 embedding_dim=None):
+        super().__init__()
+        if not isinstance(vocabulary, Vocabulary):
+            vocabulary = Vocabulary(vocabulary)
+        for option, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"CharLM: {option} must be a positive integer, got {value!r}")
+        if embedding_dim is not None and embedding_dim <= 0:
+            raise ValueError(f"CharLM: embedding_dim must be positive or None, "
+                             f"got {embedding_dim!r}")
+        self.vocabulary = vocabulary
+        self.cell_name, self.hidden_size = cell, int(hidden_size)
+        self.num_layers, self.embedding_dim = int(num_layers), embedding_dim
+        size = len(vocabulary)
+        if embedding_dim is not None:
+            self.embedding = Embedding(size, embedding_dim)
+            size = embedding_dim
+        self.layers = []
+        for layer in range(self.num_layers):
+            cell_module = make_cell(cell, size, hidden_size)
+            setattr(self, f"layer{layer}", cell_module)
+            self.layers.append(cell_module)
+            size = hidden_size
+        self.head = Linear(hidden_size, len(vocabulary))
+
+    # -- configuration (what a checkpoint stores besides the weights) -------------------
+    def config(self):
+        return {"model": "charlm", "vocabulary": self.vocabulary.symbols, "cell": self.cell_name,
+                "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                "embedding_dim": self.embedding_dim}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(Vocabulary(config["vocabulary"]), cell=config["cell"],
+                   hidden_size=config["hidden_size"], num_layers=config["num_layers"],
+                   embedding_dim=config["embedding_dim"])
+
+    # -- forward -------------------------------------------------------------------------
+    def embed(self, indices):
+        """(T, B) integer indices -> (T, B, D) inputs."""
+        if self.embedding_dim is None:
+            return F.one_hot(mg.Tensor(np.asarray(indices)), len(self.vocabulary))
+        return self.embedding(np.asarray(indices))
+
+    def initial_state(self, batch):
+        return [cell.initial_state(batch) for cell in self.layers]
+
+    def forward(self, indices, state=None, steps=None):
+        """Logits (T, B, V) for indices (T, B), and the final state (one tuple per layer).
+
+        With a list ``steps``, each cell step is run one at a time and recorded there as
+        ``(cell, x_t, state_{t-1}, h_t)`` (for the recurrent-Jacobian regularizer)."""
+        indices = np.asarray(indices)
+        if indices.ndim != 2:
+            raise ValueError(f"CharLM: indices must have shape (T, batch), got {indices.shape}")
+        state = self.initial_state(indices.shape[1]) if state is None else list(state)
+        x = self.embed(indices)
+        final = []
+        for layer, (cell, layer_state) in enumerate(zip(self.layers, state)):
+            with mg.scope(f"layer={layer}"):
+                if steps is None:
+                    x, layer_state = unroll(cell, x, layer_state)
+                else:
+                    x, layer_state = _unroll_recorded(cell, x, layer_state, steps)
+            final.append(layer_state)
+        with mg.scope("head"):
+            return self.head(x), final
+
+    def loss(self, inputs, targets, state=None, steps=None):
+        """Mean cross-entropy (nats per character) and the final state."""
+        logits, state = self(inputs, state, steps)
+        return F.cross_entropy(logits, np.asarray(targets)), state
+
+    # -- evaluation and sampling ---------------------------------------------------------
+    def bits_per_char(self, text, batch=32, seq_len=128):
+        """Average -log2 p(x_{t+1} | x_1..x_t) over ``text``, read as ``batch`` contiguous
+        streams (the state carried along each one)."""
+        data = self.vocabulary.encode(text)
+        if len(data) < 2:
+            raise ValueError("bits_per_char: the text needs at least 2 characters")
+        batch = max(1, min(batch, len(data) - 1))
+        length = (len(data) - 1) // batch
+        inputs = data[:batch * length].reshape(batch, length).T
+        targets = data[1:batch * length + 1].reshape(batch, length).T
+        total, state = 0.0, None
+        with mg.no_grad():
+            for start in range(0, length, seq_len):
+                logits, state = self(inputs[start:start + seq_len], state)
+                nats = F.cross_entropy(logits, targets[start:start + seq_len], reduction="sum")
+                total += nats.item()
+        return total / (batch * length * math.log(2))
+
+    def sample(self, prefix="", n=100, temperature=1.0, seed=None):
+        """``prefix`` followed by ``n`` characters drawn one at a time from
+        softmax(logits / temperature) and fed back; ``temperature=0`` takes the most likely
+        character each time. An empty prefix starts from a newline (or the first symbol)."""
+        if temperature < 0:
+            raise ValueError(f"sample: temperature must be >= 0, got {temperature}")
+        if n < 0:
+            raise ValueError(f"sample: n must be >= 0, got {n}")
+        rng = np.random.default_rng(seed)
+        start = prefix or ("\n" if "\n" in self.vocabulary.index else self.vocabulary.symbols[0])
+        indices = self.vocabulary.encode(start)
+        out = []
+        with mg.no_grad():
+            logits, state = self(indices.reshape(-1, 1))
+            for _ in range(n):
+                last = logits.numpy()[-1, 0].astype(np.float64)
+                if temperature == 0:
+                    choice = int(np.argmax(last))
+                else:
+                    scaled = last / temperature
+                    p = np.exp(scaled - scaled.max())
+                    choice = int(rng.choice(len(p), p=p / p.sum()))
+                out.append(choice)
+                logits, state = self(np.array([[choice]]), state)
+        return prefix + self.vocabulary.decode(out)
+
+
+def _unroll_recorded(cell, xs, state, steps):
+    """Like :func:`models.unroll`, one ``cell(x_t, state)`` call per step, recording each."""
+    outputs = []
+    for t in range(xs.shape[0]):
+        with mg.scope(f"t={t}"):
+            x_t = xs[t]
+            new_state = cell(x_t, state)
+            h = cell.output(new_state)
+        steps.append((cell, x_t, state, h))
+        outputs.append(h)
+        state = new_state
+    return mg.stack(outputs), state
+
+
+def stream_batch(data, step, batch, seq_len):
+    """Inputs and next-character targets (seq_len, batch) for training step ``step``: the
+    data is read as ``batch`` contiguous streams, each step taking the next ``seq_len``
+    characters of every stream (so a carried state continues where it left off)."""
+    length = (len(data) - 1) // batch
+    if length < seq_len:
+        raise ValueError(f"the training text ({len(data)} characters) is too short for "
+                         f"batch {batch} x seq-len {seq_len}")
+    chunks = length // seq_len
+    start = (step % chunks) * seq_len
+    rows = np.arange(batch)[:, None] * length + start + np.arange(seq_len)[None, :]
+    return data[rows].T, data[rows + 1].T

@@ -1,0 +1,340 @@
+"""Training recurrent models with backpropagation through time (BPTT).
+
+Full BPTT (003_*.txt, "Backpropagation through time"): forward through the whole sequence,
+then backward through the whole sequence. Truncated BPTT(k): run the sequence in chunks of
+k steps, carry the state from one chunk to the next but cut the graph there (detach), so
+gradients flow back at most k steps; the gradients of all chunks are summed and the
+parameters take one step. With k = T both are the same computation.
+
+A model trains here if it has ``loss(inputs, targets, state=None, steps=None) -> (loss,
+state)`` with time-major ``inputs``/``targets`` (axis 0 is time), ``config()``, and
+``parameters()``.
+"""
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.optim import SGD, Adam, clip_grad_norm, clip_grad_value
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss or the gradient became NaN or Inf; the message names the step."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, unreadable, or does not fit the model."""
+
+
+# -- state carried between chunks --------------------------------------------------------
+def detach_state(state):
+    """The same values cut from the graph (nested lists/tuples of tensors)."""
+    if state is None:
+        return None
+    if isinstance(state, mg.Tensor):
+        return state.detach()
+    return type(state)(detach_state(s) for s in state)
+
+
+def _flatten_state(state, prefix="carry"):
+    if state is None:
+        return {}
+    if isinstance(state, mg.Tensor):
+        return {prefix: state.numpy()}
+    out = {}
+    for i, s in enumerate(state):
+        out.update(_flatten_state(s, f"{prefix}.{i}"))
+    return out
+
+
+def _unflatten_state(arrays, template_lengths):
+    """Rebuild [tuple, tuple, ...] from keys carry.<layer>.<i>."""
+    layers = []
+    for layer, count in enumerate(template_lengths):
+        layers.append(tuple(mg.Tensor(arrays[f"carry.{layer}.{i}"]) for i in range(count)))
+    return layers
+
+
+# -- the recurrent-Jacobian regularizer --------------------------------------------------
+def jacobian_penalty(loss, steps, eps=1e-12):
+    """Pascanu, Mikolov & Bengio (2013), eq. (9):
+
+        Omega = sum_k ( ||dE/dh_{k+1} dh_{k+1}/dh_k|| / ||dE/dh_{k+1}|| - 1 )^2
+
+    which asks each step to preserve the norm of the error signal flowing back through it.
+    As in the paper, dE/dh_{k+1} is a constant; each step is recomputed from a detached
+    h_k, so Omega's gradient reaches the cell's weights through dh_{k+1}/dh_k only.
+    ``steps`` holds ``(cell, x_k, state_k, h_{k+1})`` per step; norms are per example and
+    the terms are averaged over the batch. Needs second derivatives (create_graph=True).
+    """
+    outputs = [h for _, _, _, h in steps]
+    upstream = mg.grad(loss, outputs, retain_graph=True, allow_unused=True)
+    total = None
+    for (cell, x, state, _), g in zip(steps, upstream):
+        g = mg.Tensor(g.data)
+        h_previous = mg.Tensor(state[0].data, requires_grad=True)
+        fresh = (h_previous,) + tuple(mg.Tensor(s.data) for s in state[1:])
+        with mg.scope("jacobian_penalty"):
+            h_next = cell.output(cell(mg.Tensor(x.data), fresh))
+            back, = mg.grad(h_next, [h_previous], grad_outputs=g, create_graph=True)
+            ratio = ((back * back).sum(axis=1) + eps).sqrt() / \
+                mg.Tensor(np.sqrt((g.data.astype(np.float64) ** 2).sum(axis=1)) + eps,
+                          ).astype(back.dtype)
+            term = ((ratio - 1) ** 2).mean()
+        total = term if total is None else total + term
+    return total
+
+
+# -- checkpoints -------------------------------------------------------------------------
+def save_checkpoint(path, model, optimizer=None, trainer=None, carry=None):
+    """Write model weights, ``model.config()`` (JSON), optimizer state, training progress
+    and the carried state to ``path`` (.npz, atomically: a temporary file, then rename)."""
+    arrays = {f"model.{name}": value for name, value in model.state_dict().items()}
+    arrays["config"] = np.asarray(json.dumps(model.config()))
+    if optimizer is not None:
+        arrays["optimizer"] = np.asarray(json.dumps({
+            "kind": type(optimizer).__name__, "defaults": _jsonable(optimizer.defaults)}))
+        for key, value in optimizer.state_dict().items():
+            arrays[f"optim.{key}"] = np.asarray(value)
+    if trainer is not None:
+        arrays["trainer"] = np.asarray(json.dumps(trainer))
+    arrays.update(_flatten_state(carry))
+    return mg.save(arrays, path)
+
+
+def _jsonable(value):
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return float(value) if isinstance(value, (np.floating, np.integer)) else value
+
+
+def read_checkpoint(path):
+    """The arrays of a checkpoint and its decoded config; CheckpointError names the file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise CheckpointError(f"checkpoint {path}: no such file")
+    try:
+        arrays = mg.load(path)
+    except ValueError:
+        raise CheckpointError(f"checkpoint {path}: not a minigrad checkpoint (unreadable "
+                              f"or corrupt .npz)") from None
+    if "config" not in arrays:
+        raise CheckpointError(f"checkpoint {path}: has no model config")
+    try:
+        config = json.loads(str(arrays["config"]))
+    except ValueError:
+        raise CheckpointError(f"checkpoint {path}: its model config is not valid JSON") from None
+    if not isinstance(config, dict) or "model" not in config:
+        raise CheckpointError(f"checkpoint {path}: its model config names no model")
+    return arrays, config
+
+
+def load_model_state(path, model, arrays):
+    """Copy a checkpoint's weights into ``model``; a mismatch names the file and tensor."""
+    state = {key[len("model."):]: value for key, value in arrays.items()
+             if key.startswith("model.")}
+    try:
+        model.load_state_dict(state)
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint {path}: does not fit the model "
+                              f"({exc.args[0] if exc.args else exc})") from None
+
+
+def make_optimizer(name, params, lr):
+    if name == "adam":
+        return Adam(params, lr=lr)
+    if name == "sgd":
+        return SGD(params, lr=lr, momentum=0.9)
+    raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
+
+
+# -- the trainer -------------------------------------------------------------------------
+class Trainer:
+    """Train ``model`` on ``batches(step) -> (inputs, targets)`` (deterministic in the step,
+    so a resumed run sees the same data).
+
+    tbptt: chunk length k of truncated BPTT (None: full BPTT). carry_state: keep the final
+    state of one step as the initial state of the next (the batches must then be
+    contiguous streams, as :func:`models.charlm.stream_batch` makes). clip_norm /
+    clip_value: gradient clipping; the norm reported is the one before clipping.
+    jacobian_penalty: weight of the Pascanu et al. (2013) regularizer (0: off).
+    validate(model) -> float is run every ``validate_every`` steps and at the end.
+    """
+
+    def __init__(self, model, batches, optimizer="adam", lr=2e-3, tbptt=None,
+                 carry_state=False, clip_norm=None, clip_value=None, jacobian_penalty=0.0,
+                 validate=None, validate_every=100, checkpoint=None, checkpoint_every=100,
+                 progress=True, max_seconds=None, log=print):
+        if tbptt is not None and (not isinstance(tbptt, int) or tbptt <= 0):
+            raise ValueError(f"Trainer: tbptt must be a positive integer or None, got {tbptt!r}")
+        for option, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+            if value is not None and not value > 0:
+                raise ValueError(f"Trainer: {option} must be positive, got {value!r}")
+        self.model, self.batches = model, batches
+        self.optimizer = (make_optimizer(optimizer, model.parameters(), lr)
+                          if isinstance(optimizer, str) else optimizer)
+        self.tbptt, self.carry_state = tbptt, carry_state
+        self.clip_norm, self.clip_value = clip_norm, clip_value
+        self.jacobian_weight = jacobian_penalty
+        self.validate, self.validate_every = validate, validate_every
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
+        self.progress, self.max_seconds, self.log = progress, max_seconds, log
+        self.step = 0
+        self.carry = None
+        self.history = {"step": [], "loss": [], "grad_norm": [], "val_step": [], "val": []}
+
+    # -- one step ----------------------------------------------------------------------
+    def train_step(self, inputs, targets):
+        """Forward and backward over one batch (in chunks of ``tbptt`` steps), clip, update.
+        Returns (loss, grad_norm before clipping). Raises TrainingDiverged, leaving the
+        parameters as they were, if the loss or gradient is not finite."""
+        model = self.model
+        model.train()
+        steps = inputs.shape[0]
+        chunk = self.tbptt or steps
+        self.optimizer.zero_grad()
+        state = self.carry if self.carry_state else None
+        total = 0.0
+        for start in range(0, steps, chunk):
+            stop = min(start + chunk, steps)
+            piece_in = inputs if chunk >= steps else inputs[start:stop]
+            piece_out = targets if chunk >= steps else targets[start:stop]
+            recorded = [] if self.jacobian_weight else None
+            with mg.scope(f"chunk={start // chunk}"):
+                loss, state = model.loss(piece_in, piece_out, state, steps=recorded)
+            value = loss.item()
+            if not math.isfinite(value):
+                self.optimizer.zero_grad()
+                raise TrainingDiverged(f"loss is {value} at step {self.step + 1}; stopped "
+                                       f"before updating the parameters")
+            weight = (stop - start) / steps
+            objective = loss * weight
+            if recorded:
+                objective = objective + jacobian_penalty(loss, recorded) * \
+                    (self.jacobian_weight * weight)
+            objective.backward()
+            total += value * weight
+            state = detach_state(state)
+        params = self.optimizer.params
+        if self.clip_norm is not None:
+            norm = clip_grad_norm(params, self.clip_norm)
+        else:
+            norm = gradient_norm(params)
+        if not math.isfinite(norm):
+            self.optimizer.zero_grad()
+            raise TrainingDiverged(f"gradient norm is {norm} at step {self.step + 1}; stopped "
+                                   f"before updating the parameters")
+        if self.clip_value is not None:
+            clip_grad_value(params, self.clip_value)
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        self.carry = state if self.carry_state else None
+        self.step += 1
+        return total, norm
+
+    # -- the loop ----------------------------------------------------------------------
+    def fit(self, steps):
+        """Train until ``self.step == steps`` (or ``max_seconds`` pass). Ctrl-C saves a
+        checkpoint and re-raises; a NaN/Inf raises TrainingDiverged without saving."""
+        from tqdm import tqdm
+        bar = tqdm(total=steps, initial=self.step, disable=not self.progress,
+                   dynamic_ncols=True, leave=False)
+        began = time.perf_counter()
+        tokens, window_start = 0, time.perf_counter()
+        try:
+            while self.step < steps:
+                if self.max_seconds is not None and time.perf_counter() - began > self.max_seconds:
+                    self.log(f"stopping at step {self.step}: time limit of "
+                             f"{self.max_seconds:g} s reached")
+                    break
+                inputs, targets = self.batches(self.step)
+                loss, norm = self.train_step(inputs, targets)
+                tokens += int(np.prod(np.shape(inputs)[:2]))
+                self.history["step"].append(self.step)
+                self.history["loss"].append(loss)
+                self.history["grad_norm"].append(norm)
+                elapsed = time.perf_counter() - window_start
+                postfix = {"loss": f"{loss:.4f}", "grad_norm": f"{norm:.3g}",
+                           "tok/s": f"{tokens / max(elapsed, 1e-9):.0f}"}
+                if self.validate is not None and self.step % self.validate_every == 0:
+                    self._run_validation()
+                if self.history["val"]:
+                    postfix["val"] = f"{self.history['val'][-1]:.4f}"
+                bar.set_postfix(postfix, refresh=False)
+                bar.update(1)
+                if self.checkpoint and self.step % self.checkpoint_every == 0:
+                    self.save(self.checkpoint)
+        except KeyboardInterrupt:
+            bar.close()
+            if self.checkpoint:
+                self.save(self.checkpoint)
+                self.log(f"interrupted at step {self.step}: checkpoint saved to "
+                         f"{self.checkpoint}")
+            raise
+        bar.close()
+        if self.validate is not None and (not self.history["val_step"]
+                                          or self.history["val_step"][-1] != self.step):
+            self._run_validation()
+        if self.checkpoint:
+            self.save(self.checkpoint)
+        return self.history
+
+    def _run_validation(self):
+        self.model.eval()
+        value = float(self.validate(self.model))
+        self.model.train()
+        self.history["val_step"].append(self.step)
+        self.history["val"].append(value)
+        return value
+
+    # -- checkpoints -------------------------------------------------------------------
+    def save(self, path):
+        progress = {"step": self.step, "history": self.history,
+                    "carry_layers": None if self.carry is None else [len(s) for s in self.carry]}
+        return save_checkpoint(path, self.model, self.optimizer, progress, self.carry)
+
+    def resume(self, path):
+        """Load weights, optimizer state, step, history and carried state from ``path``."""
+        arrays, config = read_checkpoint(path)
+        if config != self.model.config():
+            raise CheckpointError(f"checkpoint {path}: was made for a different model "
+                                  f"({_describe_difference(config, self.model.config())})")
+        load_model_state(path, self.model, arrays)
+        optim = {key[len("optim."):]: value for key, value in arrays.items()
+                 if key.startswith("optim.")}
+        if optim:
+            try:
+                self.optimizer.load_state_dict(optim)
+            except (KeyError, ValueError, IndexError) as exc:
+                raise CheckpointError(f"checkpoint {path}: optimizer state does not fit "
+                                      f"({exc})") from None
+        if "trainer" in arrays:
+            progress = json.loads(str(arrays["trainer"]))
+            self.step = int(progress["step"])
+            self.history = progress["history"]
+            layers = progress.get("carry_layers")
+            self.carry = _unflatten_state(arrays, layers) if layers else None
+        return self
+
+
+def _describe_difference(saved, wanted):
+    for key in sorted(set(saved) | set(wanted)):
+        if saved.get(key) != wanted.get(key):
+            return f"{key}: {_short(saved.get(key))} in the file, {_short(wanted.get(key))} asked"
+    return "configs differ"
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def gradient_norm(params):
+    """Global L2 norm of the gradients (float64 accumulation)."""
+    return math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum())
+                         for p in params if p.grad is not None))
