@@ -101,7 +101,7 @@ sizes = st.tuples(st.integers(1, 3), st.integers(1, 2), st.integers(1, 3), st.in
 
 
 @pytest.mark.parametrize("name", CELLS)
-@settings(max_examples=3)
+@settings(max_examples=8)
 @given(sizes=sizes, seed=st.integers(0, 2 ** 16))
 def test_gradcheck_unroll_inputs_parameters_initial_state(name, sizes, seed):
     T, B, D, H = sizes
