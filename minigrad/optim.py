@@ -48,7 +48,7 @@ class Optimizer:
         out = {"steps": self.steps}
         for i, slots in enumerate(self.state):
             for key, value in slots.items():
-                out[f"{i}.{key}"] = value.get() if hasattr(value, "get") else value
+                out[f"{i}.{key}"] = value.get() if hasattr(value, "get") else value.copy()
         return out
 
     def load_state_dict(self, state):
@@ -62,7 +62,7 @@ class Optimizer:
             if value.shape != p.shape:
                 raise ValueError(f"{type(self).__name__}.load_state_dict: {key} has shape "
                                  f"{value.shape}, parameter {index} has {p.shape}")
-            self.state[int(index)][slot] = p.xp.asarray(value, dtype=p.dtype)
+            self.state[int(index)][slot] = p.xp.array(value, dtype=p.dtype)  # a copy, updated in place
 
 
 class SGD(Optimizer):

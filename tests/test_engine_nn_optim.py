@@ -1,0 +1,237 @@
+"""``minigrad.nn`` (registration, naming, state dicts, modes) and ``minigrad.optim``
+(SGD with momentum and Adam against NumPy transcriptions of their update rules, gradient
+clipping)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_engine_support import arrays, engine_backend, floats, leaf  # noqa: F401
+
+import minigrad as mg
+from minigrad.nn import Linear, Module, Parameter
+
+
+class Block(Module):
+    def __init__(self):
+        super().__init__()
+        self.first = Linear(3, 4)
+        self.scale = Parameter(np.ones(4, dtype=np.float32))
+        self.second = Linear(4, 2, bias=False)
+
+    def forward(self, x):
+        return self.second((self.first(x) * self.scale).tanh())
+
+
+class Tied(Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Linear(3, 3)
+        self.decoder = Linear(3, 3)
+        self.decoder.weight = self.encoder.weight     # shared: listed once
+
+
+def test_modules_and_parameters_are_registered_in_order():
+    block = Block()
+    names = [name for name, _ in block.named_parameters()]
+    assert names == ["scale", "first.weight", "first.bias", "second.weight"]
+    assert [id(p) for p in block.parameters()] == [id(p) for _, p in block.named_parameters()]
+    assert [name for name, _ in block.named_modules()] == ["", "first", "second"]
+
+
+def test_shared_parameters_are_listed_once():
+    tied = Tied()
+    names = [name for name, _ in tied.named_parameters()]
+    assert names == ["encoder.weight", "encoder.bias", "decoder.bias"]
+    assert len(tied.parameters()) == 3
+
+
+def test_reassigning_an_attribute_unregisters_it():
+    block = Block()
+    block.scale = None
+    block.second = "not a module"
+    assert [n for n, _ in block.named_parameters()] == ["first.weight", "first.bias"]
+
+
+def test_module_without_super_init_is_a_clear_error():
+    class Broken(Module):
+        def __init__(self):
+            self.weight = Parameter(np.ones(2, dtype=np.float32))
+
+    with pytest.raises(RuntimeError, match=r"Broken: call super\(\).__init__\(\)"):
+        Broken()
+
+
+def test_state_dict_round_trip():
+    source, target = Block(), Block()
+    state = source.state_dict()
+    assert list(state) == [n for n, _ in source.named_parameters()]
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    state["scale"][0] = 99.0                      # a copy: the module is unchanged
+    assert source.scale.numpy()[0] == 1.0
+    target.load_state_dict(source.state_dict())
+    for (name, p), (_, q) in zip(source.named_parameters(), target.named_parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
+        assert q.dtype == np.float32
+    x = mg.tensor(np.random.default_rng(0).standard_normal((5, 3)))
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
+
+
+def test_train_eval_reach_every_submodule():
+    block = Block()
+    assert block.training and block.first.training
+    assert block.eval() is block
+    assert not block.training and not block.first.training and not block.second.training
+    block.train()
+    assert block.second.training
+
+
+def test_zero_grad_clears_every_parameter():
+    block = Block()
+    block(mg.tensor(np.ones((2, 3)))).sum().backward()
+    assert all(p.grad is not None for p in block.parameters())
+    block.zero_grad()
+    assert all(p.grad is None for p in block.parameters())
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_linear_is_x_times_w_transposed_plus_b(data):
+    batch = data.draw(st.sampled_from([(), (2,), (2, 3)]))
+    layer = Linear(4, 3)
+    x_values = data.draw(arrays(batch + (4,)))
+    out = layer(mg.tensor(x_values, dtype="float32", backend_name=mg.get_backend()))
+    expected = x_values.astype(np.float32) @ layer.weight.numpy().T + layer.bias.numpy()
+    assert out.shape == batch + (3,) and out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
+    bound = 1 / np.sqrt(4)
+    assert np.abs(layer.weight.numpy()).max() <= bound
+    assert Linear(4, 3, bias=False).bias is None
+
+
+def test_embedding_module_looks_up_rows():
+    table = mg.nn.Embedding(5, 2)
+    rows = table(mg.tensor(np.array([[4, 0], [4, 4]])))
+    np.testing.assert_array_equal(rows.numpy(), table.weight.numpy()[[[4, 0], [4, 4]]])
+    rows.sum().backward()
+    np.testing.assert_array_equal(table.weight.grad.numpy()[:, 0], [1, 0, 0, 0, 3])
+
+
+def _quadratic_problem(seed):
+    rng = np.random.default_rng(seed)
+    start = rng.standard_normal((3, 2))
+    target = rng.standard_normal((3, 2))
+    return start, target
+
+
+def _gradient(w, target):
+    """Gradient of sum((w - target)^2 * (1 + w^2)) / 2, a non-linear loss."""
+    return (w - target) * (1 + w ** 2) + (w - target) ** 2 * w
+
+
+def _loss(param, target):
+    diff = param - leaf(target, requires_grad=False)
+    return (diff * diff * (param * param + 1.0)).sum() * 0.5
+
+
+@pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.5, 0.1)])
+def test_sgd_matches_its_update_rule(momentum, weight_decay):
+    start, target = _quadratic_problem(1)
+    param = Parameter(leaf(start))
+    optimizer = mg.optim.SGD([param], lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    w, velocity = start.copy(), None
+    for _ in range(5):
+        optimizer.zero_grad()
+        _loss(param, target).backward()
+        optimizer.step()
+        g = _gradient(w, target) + weight_decay * w
+        velocity = g if velocity is None or not momentum else momentum * velocity + g
+        w = w - 0.05 * (velocity if momentum else g)
+        np.testing.assert_allclose(param.numpy(), w, rtol=1e-10)
+
+
+@pytest.mark.parametrize("betas, weight_decay", [((0.9, 0.999), 0.0), ((0.5, 0.9), 0.01)])
+def test_adam_matches_its_update_rule(betas, weight_decay):
+    start, target = _quadratic_problem(2)
+    param = Parameter(leaf(start))
+    lr, eps = 0.01, 1e-8
+    optimizer = mg.optim.Adam([param], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    w, m, v = start.copy(), np.zeros_like(start), np.zeros_like(start)
+    beta1, beta2 = betas
+    for step in range(1, 6):
+        optimizer.zero_grad()
+        _loss(param, target).backward()
+        optimizer.step()
+        g = _gradient(w, target) + weight_decay * w
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        m_hat, v_hat = m / (1 - beta1 ** step), v / (1 - beta2 ** step)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(param.numpy(), w, rtol=1e-9, atol=1e-12)
+
+
+def test_optimizers_skip_parameters_without_gradient():
+    used, unused = Parameter(leaf([1.0, 2.0])), Parameter(leaf([3.0, 4.0]))
+    for optimizer in (mg.optim.SGD([used, unused], lr=0.1, momentum=0.9),
+                      mg.optim.Adam([used, unused], lr=0.1)):
+        optimizer.zero_grad()
+        (used * used).sum().backward()
+        optimizer.step()
+        np.testing.assert_array_equal(unused.numpy(), [3.0, 4.0])
+
+
+def test_optimizer_state_dict_round_trip():
+    start, target = _quadratic_problem(3)
+    param_a, param_b = Parameter(leaf(start)), Parameter(leaf(start))
+    first = mg.optim.Adam([param_a], lr=0.01)
+    for _ in range(3):
+        first.zero_grad()
+        _loss(param_a, target).backward()
+        first.step()
+    second = mg.optim.Adam([param_b], lr=0.01)
+    second.load_state_dict(first.state_dict())
+    param_b.data = param_a.data.copy()
+    for optimizer, param in ((first, param_a), (second, param_b)):
+        optimizer.zero_grad()
+        _loss(param, target).backward()
+        optimizer.step()
+    np.testing.assert_array_equal(param_a.numpy(), param_b.numpy())
+
+
+def _params_with_grads(grads):
+    params = []
+    for g in grads:
+        p = Parameter(leaf(np.zeros_like(g)))
+        p.grad = leaf(g, requires_grad=False)
+        params.append(p)
+    return params
+
+
+@given(data=st.data())
+def test_clip_grad_norm(data):
+    grads = [data.draw(arrays(shape, floats(-3, 3))) for shape in [(2, 3), (4,)]]
+    norm = float(np.sqrt(sum((g ** 2).sum() for g in grads)))
+    max_norm = data.draw(st.floats(0.1, 5.0))
+    params = _params_with_grads(grads)
+    returned = mg.optim.clip_grad_norm(params, max_norm)
+    assert np.isclose(returned, norm, rtol=1e-12)
+    clipped = [p.grad.numpy() for p in params]
+    if norm > max_norm:
+        after = np.sqrt(sum((g ** 2).sum() for g in clipped))
+        assert np.isclose(after, max_norm, rtol=1e-9)
+        for g, c in zip(grads, clipped):
+            np.testing.assert_allclose(c, g * max_norm / norm, rtol=1e-9)
+    else:
+        for g, c in zip(grads, clipped):
+            np.testing.assert_array_equal(c, g)
+
+
+@given(data=st.data())
+def test_clip_grad_value(data):
+    grads = [data.draw(arrays(shape, floats(-3, 3))) for shape in [(2, 3), (4,)]]
+    limit = data.draw(st.floats(0.1, 2.0))
+    params = _params_with_grads(grads)
+    params.append(Parameter(leaf([1.0])))          # no gradient: left alone
+    mg.optim.clip_grad_value(params, limit)
+    for g, p in zip(grads, params):
+        np.testing.assert_array_equal(p.grad.numpy(), np.clip(g, -limit, limit))
+    assert params[-1].grad is None
