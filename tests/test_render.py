@@ -1,0 +1,223 @@
+"""tools.render: the SVG is parsed as XML and checked for what the picture must show."""
+import itertools
+import os
+import warnings
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import models
+from tools.render import RenderError, picture_of, render, to_dot
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _lstm(steps, hidden=3):
+    mg.manual_seed(0)
+    cell = models.LSTMCell(2, hidden)
+    xs = mg.tensor(np.random.default_rng(0).standard_normal((steps, 1, 2)))
+    hs, _ = models.unroll(cell, xs)
+    return cell, hs
+
+
+def _svg(outputs, tmp_path, name="g.svg", **options):
+    path = render(outputs, tmp_path / name, **options)
+    return ET.parse(path).getroot()
+
+
+def _groups(root, cls, what="node"):
+    """SVG groups of one class: nodes (``what="node"``), edges or clusters."""
+    return [g for g in root.iter(SVG + "g")
+            if {cls, what} <= set((g.get("class") or "").split())]
+
+
+def _title(g):
+    return g.find(SVG + "title").text
+
+
+def _texts(g):
+    return [t.text for t in g.iter(SVG + "text")]
+
+
+def _recorded_ops(outputs):
+    seen, stack, count = set(), [outputs], 0
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        count += t.op is not None
+        stack.extend(t.parents)
+    return count
+
+
+@pytest.mark.parametrize("detail", ["cell", "op"])
+def test_unrolled_has_one_labelled_cluster_per_step(tmp_path, detail):
+    cell, hs = _lstm(4)
+    root = _svg(hs, tmp_path, module=cell, detail=detail)
+    steps = _groups(root, "step", "cluster")
+    labels = sorted(_texts(g)[0] for g in steps)
+    assert labels == ["t=0", "t=1", "t=2", "t=3"]
+
+
+def test_folded_has_one_step_and_a_delay_per_state(tmp_path):
+    cell, hs = _lstm(5)
+    root = _svg(hs, tmp_path, module=cell, view="folded")
+    steps = _groups(root, "step", "cluster")
+    assert len(steps) == 1 and _texts(steps[0])[0] == "t"
+    delays = _groups(root, "delay")
+    assert len(delays) == 2
+    recurrent = [" ".join(_texts(g)) for g in _groups(root, "recurrent", "edge")]
+    assert "h" in recurrent and "c" in recurrent
+    for delay in delays:
+        name = _title(delay)
+        ends = [_title(g) for g in _groups(root, "recurrent", "edge")]
+        assert any(name in e for e in ends)
+
+
+def test_folded_op_detail_does_not_grow_with_steps(tmp_path):
+    counts = []
+    for steps in (3, 6):
+        cell, hs = _lstm(steps)
+        picture, _ = picture_of(hs, view="folded", detail="op", module=cell)
+        counts.append(len(picture.ops()))
+    unrolled, _ = picture_of(_lstm(3)[1], detail="op")
+    assert counts[0] == counts[1] < len(unrolled.ops())
+
+
+@pytest.mark.parametrize("steps", [1, 4])
+def test_each_parameter_drawn_once(tmp_path, steps):
+    cell, hs = _lstm(steps)
+    root = _svg(hs, tmp_path, module=cell, detail="op")
+    params = _groups(root, "parameter")
+    names = sorted(_texts(g)[0] for g in params)
+    assert names == sorted(name for name, _ in cell.named_parameters())
+    weight_hh = next(g for g in params if _texts(g)[0] == "weight_hh")
+    edges = [_title(g) for g in _groups(root, "parameter", "edge")]
+    assert sum(e.startswith(_title(weight_hh) + "->") for e in edges) == steps
+
+
+def test_parameters_without_names_show_their_shape(tmp_path):
+    _, hs = _lstm(2)
+    root = _svg(hs, tmp_path)
+    labels = [" ".join(_texts(g)) for g in _groups(root, "parameter")]
+    assert "parameter (12, 3)" in labels
+
+
+def test_op_count_in_op_detail_equals_recorded_graph(tmp_path):
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    w = mg.nn.Parameter(np.ones((2, 3), dtype=np.float32))
+    with mg.scope("layer"):
+        y = ((x @ w).tanh() * 2).sum()
+    root = _svg(y, tmp_path, detail="op", params={"w": w})
+    assert len(_groups(root, "op")) == _recorded_ops(y) == 4
+    cell, hs = _lstm(3)
+    root = _svg(hs, tmp_path, "lstm.svg", detail="op", module=cell)
+    assert len(_groups(root, "op")) == _recorded_ops(hs)
+
+
+def test_labels_render_literally(tmp_path):
+    name = 'a"b<c>&d\\n'
+    w = mg.nn.Parameter(np.ones((2, 2), dtype=np.float32))
+    x = mg.tensor(np.ones((1, 2)))
+    with mg.scope(name):
+        y = (x @ w).sum()
+    root = _svg(y, tmp_path, detail="op", params={'w<"&>': w}, title="<&>")
+    texts = [t for g in root.iter(SVG + "g") for t in _texts(g)]
+    assert name in texts
+    assert 'w<"&>' in texts
+    dot = to_dot(y, detail="op", params={'w<"&>': w})
+    assert dot.source.count("<<TABLE") == 1
+
+
+def test_same_graph_gives_same_dot_text():
+    first = to_dot(_lstm(3)[1], detail="op", view="unrolled").source
+    second = to_dot(_lstm(3)[1], detail="op", view="unrolled").source
+    assert first == second
+    assert to_dot(_lstm(3)[1], view="folded").source == to_dot(_lstm(3)[1], view="folded").source
+    assert first != to_dot(_lstm(4)[1], detail="op").source
+
+
+def test_legend_lists_node_kinds(tmp_path):
+    cell, hs = _lstm(2)
+    root = _svg(hs, tmp_path, module=cell, view="folded")
+    legend = " ".join(t for g in _groups(root, "legend") for t in _texts(g))
+    for kind in ("input", "parameter", "cell", "delay", "h: recurrent state"):
+        assert kind in legend
+
+
+def test_op_detail_falls_back_past_max_nodes(tmp_path):
+    cell, hs = _lstm(3)
+    with pytest.warns(UserWarning, match="max_nodes"):
+        root = _svg(hs, tmp_path, module=cell, detail="op", max_nodes=10)
+    assert len(_groups(root, "step", "cluster")) == 3
+    assert len(_groups(root, "cell")) >= 3
+
+
+def test_backward_edges_fade_toward_early_steps():
+    mg.manual_seed(0)
+    cell = models.RNNCell(2, 4)
+    cell.weight_hh.data *= 0.3
+    hs, _ = models.unroll(cell, mg.tensor(np.ones((6, 1, 2))))
+    loss = hs[5].sum()
+    picture, _ = picture_of(loss, detail="op", backward=True, module=cell)
+    recurrent = [line for line in picture.lines if line.kind == "recurrent"]
+    assert len(recurrent) == 5
+    norms = [line.gradient for line in sorted(
+        recurrent, key=lambda line: picture.boxes[line.source].clusters[0])]
+    assert all(a < b for a, b in itertools.pairwise(norms))
+    widths = [line.shade[1] for line in recurrent if line.shade]
+    assert min(widths) < max(widths)
+    source = to_dot(loss, detail="op", backward=True).source
+    assert "||dL/dx||" in source
+
+
+def test_backward_needs_a_gradient():
+    x = mg.tensor(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="requires a gradient"):
+        to_dot(x * 2, backward=True)
+
+
+def test_bad_options_name_the_valid_ones(tmp_path):
+    hs = _lstm(2)[1]
+    with pytest.raises(ValueError, match="unrolled, folded"):
+        to_dot(hs, view="sideways")
+    with pytest.raises(ValueError, match="svg, png, pdf, dot"):
+        render(hs, tmp_path / "x.gif", format="gif")
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_missing_dot_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RenderError, match="install Graphviz"):
+        render(_lstm(2)[1], tmp_path / "x.svg")
+    assert not (tmp_path / "x.svg").exists()
+    path = render(_lstm(2)[1], tmp_path / "x.dot", format="dot")
+    with open(path) as f:
+        assert f.read().startswith("digraph")
+
+
+def test_written_atomically(tmp_path):
+    path = render(_lstm(2)[1], tmp_path / "sub" / "g.svg")
+    assert os.path.exists(path)
+    assert sorted(os.listdir(tmp_path / "sub")) == ["g.svg"]
+
+
+def test_works_for_tensors_outside_any_cell(tmp_path):
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    b = (a * a).sum()
+    root = _svg(b, tmp_path, view="folded")
+    assert _groups(root, "step", "cluster") == []
+    assert len(_groups(root, "op")) == 2
+
+
+@pytest.mark.slow
+def test_lstm_100_steps_in_op_detail_falls_back(tmp_path):
+    cell, hs = _lstm(100, hidden=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        root = _svg(hs, tmp_path, module=cell, detail="op")
+    assert any("max_nodes" in str(w.message) for w in caught)
+    assert len(_groups(root, "step", "cluster")) == 100

@@ -1,0 +1,178 @@
+"""What gets drawn: boxes (nodes) nested in scope clusters, and lines (edges) between them.
+
+Both views and both details come down to one :class:`Picture`. In op detail every recorded
+op is a box; in cell detail the ops of one cell step (``t=3/lstm/...``) share one box, and
+ops of any other scope (``inputs/lstm/input_projection``) one box per scope.
+"""
+from dataclasses import dataclass, field
+
+from .graph import CONSTANT, OP
+from .steps import state_name, step_places
+
+DATA, PARAMETER_EDGE, RECURRENT = "data", "parameter", "recurrent"
+CELL, DELAY, STATE_VALUE = "cell", "delay", "state"
+_PREFIX = {OP: "op", CELL: "cell", "parameter": "param", "input": "input",
+           "initial state": "state"}
+
+
+@dataclass
+class Box:
+    id: str
+    kind: str
+    label: str
+    clusters: tuple = ()
+    members: list = field(default_factory=list)
+    output: bool = False
+
+
+@dataclass
+class Line:
+    source: str
+    target: str
+    kind: str
+    label: str = ""
+    delay: int = 0
+    sources: set = field(default_factory=set)
+    gradient: float = None
+    shade: tuple = None
+
+
+@dataclass
+class Picture:
+    boxes: dict
+    lines: list
+    folded: bool = False
+    aligned: list = field(default_factory=list)
+
+    def ops(self):
+        return [b for b in self.boxes.values() if b.kind == OP]
+
+
+def _prefixes(scope):
+    return tuple(scope[:i] for i in range(1, len(scope) + 1))
+
+
+def _cell_group(node, scope):
+    """The (drawn) scope of the cell box an op belongs to, or None for an op drawn alone."""
+    if node.step is not None:
+        i = len(node.step.frame)
+        return scope[:i + 2] if len(scope) > i + 1 else scope[:i + 1] + ("step",)
+    return scope or None
+
+
+def _box_for(node, detail, scope, boxes, groups):
+    if node.kind != OP:
+        box_id = f"{_PREFIX[node.kind]}{node.index}"
+        return boxes.setdefault(box_id, Box(box_id, node.kind, node.label))
+    group = _cell_group(node, scope) if detail == CELL else None
+    if group is None:
+        box_id = f"op{node.index}"
+        return boxes.setdefault(box_id, Box(box_id, OP, node.label, _prefixes(scope)))
+    if group not in groups:
+        box_id = f"cell{len(groups)}"
+        groups[group] = box_id
+        boxes[box_id] = Box(box_id, CELL, group[-1], _prefixes(group[:-1]))
+    return boxes[groups[group]]
+
+
+def build(graph, edges, outputs, detail, scope_of, folded=False):
+    """The :class:`Picture` of ``edges`` (source, target, delay) over ``graph``'s nodes."""
+    boxes, groups, owner = {}, {}, {}
+    for node in graph.nodes:
+        if node.kind == CONSTANT:
+            continue
+        box = _box_for(node, detail, scope_of(node), boxes, groups)
+        box.members.append(node.index)
+        owner[node.index] = box
+    if detail == CELL:
+        _add_state_boxes(graph, edges, boxes, owner)
+    for index in outputs:
+        owner[index].output = True
+    lines, by_key = [], {}
+    for source, target, delay in edges:
+        if source not in owner or target not in owner:
+            continue
+        a, b = owner[source], owner[target]
+        if a is b and delay == 0:
+            continue
+        node = graph.nodes[source]
+        if delay:
+            kind, label = RECURRENT, state_name(node.step, node.op)
+        else:
+            kind, label = (PARAMETER_EDGE if node.kind == "parameter" else DATA), ""
+        key = (a.id, b.id, kind, label, delay)
+        if key not in by_key:
+            by_key[key] = Line(a.id, b.id, kind, label, delay)
+            lines.append(by_key[key])
+        by_key[key].sources.add(source)
+    drawn = {line.source for line in lines} | {line.target for line in lines}
+    drawn.update(owner[i].id for i in outputs)
+    boxes = {k: b for k, b in boxes.items() if k in drawn}
+    picture = Picture(boxes, lines, folded)
+    if folded:
+        _add_delays(picture, graph)
+    else:
+        picture.aligned = _aligned(graph, owner, boxes)
+    return picture
+
+
+def _add_state_boxes(graph, edges, boxes, owner):
+    """In cell detail, give each recurrent state a box of its own (``h``, ``c``) on top of its
+    cell, so the state that leaves step t and enters step t+1 can be seen."""
+    for source, _, delay in edges:
+        cell = owner.get(source)
+        if not delay or cell is None or cell.kind != CELL:
+            continue
+        node = graph.nodes[source]
+        box_id = f"state{source}"
+        if box_id in boxes:
+            continue
+        boxes[box_id] = Box(box_id, STATE_VALUE, state_name(node.step, node.op), cell.clusters,
+                            [source])
+        owner[source] = boxes[box_id]
+        cell.members.remove(source)
+
+
+def _aligned(graph, owner, boxes):
+    """Box ids of the same place in successive steps, in step order: drawn side by side so
+    that each step repeats the same picture and time runs left to right."""
+    rows = {}
+    for index, place in step_places(graph.nodes).items():
+        box = owner.get(index)
+        if box is None or box.id not in boxes:
+            continue
+        frame, rest = place[0], place[1]
+        key = (frame, rest[:1]) if box.kind == CELL else place
+        row = rows.setdefault(key, [])
+        step = graph.nodes[index].step.t
+        if all(b != box.id for _, b in row):
+            row.append((step, box.id))
+    return [[b for _, b in sorted(row)] for row in rows.values() if len(row) > 1]
+
+
+def _add_delays(picture, graph):
+    """Route each recurrent line through a delay square that sits beside its step."""
+    lines = []
+    for line in picture.lines:
+        if line.kind != RECURRENT:
+            lines.append(line)
+            continue
+        source = picture.boxes[line.source]
+        frame = graph.nodes[min(line.sources)].step.frame
+        delay_id = f"delay_{line.source}_{line.delay}_{_safe(line.label)}"
+        if delay_id not in picture.boxes:
+            label = "" if line.delay == 1 else f"D={line.delay}"
+            picture.boxes[delay_id] = Box(delay_id, DELAY, label,
+                                          tuple(c for c in source.clusters if len(c) <= len(frame)))
+            lines.append(Line(line.source, delay_id, RECURRENT, line.label, line.delay,
+                              set(line.sources)))
+        else:
+            for existing in lines:
+                if existing.target == delay_id:
+                    existing.sources |= line.sources
+        lines.append(Line(delay_id, line.target, RECURRENT, "", line.delay, set(line.sources)))
+    picture.lines = lines
+
+
+def _safe(text):
+    return "".join(ch if ch.isalnum() else "_" for ch in text)
