@@ -32,9 +32,9 @@ def test_shape_error_is_a_value_error_outside_any_scope():
 
 def test_bad_index_names_getitem_and_shape():
     x = leaf(np.ones((2, 3)))
-    with mg.scope("embed"):
-        with pytest.raises(mg.ShapeError, match=r"getitem at scope 'embed'.*\(2, 3\)"):
-            x[index_array([0, 5])]
+    pattern = r"getitem at scope 'embed'.*\(2, 3\)"
+    with mg.scope("embed"), pytest.raises(mg.ShapeError, match=pattern):
+        x[index_array([0, 5])]
 
 
 def test_concat_and_stack_mismatches_are_named():
@@ -86,9 +86,10 @@ def test_retain_graph_allows_second_backward():
 
 def test_detect_anomaly_in_forward_names_op_and_scope():
     x = leaf(np.array([1.0, -1.0]))
-    with mg.detect_anomaly(), mg.scope("t=2"), mg.scope("cell"), np.errstate(invalid="ignore"):
-        with pytest.raises(FloatingPointError, match=r"log at scope 't=2/cell'.*\(2,\)"):
-            x.log()
+    pattern = r"log at scope 't=2/cell'.*\(2,\)"
+    with mg.detect_anomaly(), mg.scope("t=2"), mg.scope("cell"), np.errstate(invalid="ignore"), \
+            pytest.raises(FloatingPointError, match=pattern):
+        x.log()
     with np.errstate(invalid="ignore"):
         assert np.isnan(x.log().numpy()[1])   # outside the mode NaNs pass
 
@@ -97,10 +98,10 @@ def test_detect_anomaly_in_backward_names_op_and_scope():
     x = leaf(np.array([0.0, 4.0]))
     with mg.scope("t=5"), mg.scope("gate"):
         y = x.sqrt().sum()
-    with mg.detect_anomaly():
-        with pytest.raises(FloatingPointError, match=r"backward of sqrt at scope 't=5/gate'"):
-            with np.errstate(divide="ignore"):
-                y.backward()
+    pattern = r"backward of sqrt at scope 't=5/gate'"
+    with mg.detect_anomaly(), np.errstate(divide="ignore"), \
+            pytest.raises(FloatingPointError, match=pattern):
+        y.backward()
 
 
 def test_detect_anomaly_catches_nan_made_by_a_vjp_from_finite_values():
@@ -108,9 +109,10 @@ def test_detect_anomaly_catches_nan_made_by_a_vjp_from_finite_values():
     x = leaf(np.array([1e-200]))
     with mg.scope("norm"):
         y = (1.0 / x).sum()
-    with mg.detect_anomaly(), np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        with pytest.raises(FloatingPointError, match=r"backward of div at scope 'norm'"):
-            y.backward()
+    pattern = r"backward of div at scope 'norm'"
+    with mg.detect_anomaly(), np.errstate(over="ignore", divide="ignore", invalid="ignore"), \
+            pytest.raises(FloatingPointError, match=pattern):
+        y.backward()
 
 
 def test_load_state_dict_names_wrong_key_and_wrong_shape():
@@ -129,12 +131,12 @@ def test_load_state_dict_names_wrong_key_and_wrong_shape():
 
 
 @pytest.mark.parametrize("targets, error, pattern", [
-    ([0, 3], IndexError, r"cross_entropy: target classes must lie in \[0, 3\), got values "
-                         r"in \[0, 3\]"),
+    ([0, 3], IndexError, (r"cross_entropy: target classes must lie in \[0, 3\), got values "
+                          r"in \[0, 3\]")),
     ([-1, 1], IndexError, r"cross_entropy: target classes must lie in \[0, 3\)"),
     ([0.0, 1.0], TypeError, r"cross_entropy: targets must be integer class indices"),
-    ([0, 1, 1], ValueError, r"cross_entropy: logits \(2, 3\) need targets of shape \(2,\), "
-                            r"got \(3,\)"),
+    ([0, 1, 1], ValueError, (r"cross_entropy: logits \(2, 3\) need targets of shape \(2,\), "
+                             r"got \(3,\)")),
 ])
 def test_cross_entropy_bad_targets(targets, error, pattern):
     logits = leaf(np.zeros((2, 3)))
