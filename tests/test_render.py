@@ -221,3 +221,15 @@ def test_lstm_100_steps_in_op_detail_falls_back(tmp_path):
         root = _svg(hs, tmp_path, module=cell, detail="op")
     assert any("max_nodes" in str(w.message) for w in caught)
     assert len(_groups(root, "step", "cluster")) == 100
+
+
+def test_command_line(tmp_path, capsys):
+    from tools.cli import main
+    assert main(["render", "--cell", "nope", "-o", str(tmp_path / "x.svg")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "lstm" in error and "gru" in error
+    assert main(["render", "--cell", "gru", "--format", "gif", "-o", str(tmp_path / "x")]) == 2
+    assert "svg, png, pdf, dot" in capsys.readouterr().err
+    out = tmp_path / "gru.svg"
+    assert main(["render", "--cell", "gru", "--steps", "2", "--view", "folded", "-o", str(out)]) == 0
+    assert len(_groups(ET.parse(out).getroot(), "delay")) == 1
