@@ -233,3 +233,17 @@ def test_command_line(tmp_path, capsys):
     out = tmp_path / "gru.svg"
     assert main(["render", "--cell", "gru", "--steps", "2", "--view", "folded", "-o", str(out)]) == 0
     assert len(_groups(ET.parse(out).getroot(), "delay")) == 1
+
+
+def test_wrappers_render_from_their_scopes(tmp_path):
+    from tools.render import examples
+    model, hs, _ = examples.build("bidirectional", 3)
+    unrolled = _svg(hs, tmp_path, "u.svg", module=model)
+    assert len(_groups(unrolled, "step", "cluster")) == 6
+    folded = _svg(hs, tmp_path, "f.svg", module=model, view="folded")
+    assert len(_groups(folded, "step", "cluster")) == 2
+    assert len(_groups(folded, "delay")) == 2
+    model, logits, _ = examples.build("seq2seq", 3)
+    root = _svg(logits, tmp_path, "s.svg", module=model, view="folded")
+    scopes = [_texts(g)[0] for g in _groups(root, "scope", "cluster")]
+    assert "encoder" in scopes and "decoder" in scopes
