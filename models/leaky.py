@@ -73,6 +73,8 @@ class LeakyRNNCell(Cell):
         """The time constants, a (H,) tensor (differentiable when learned)."""
         if self.learn_tau:
             return 1 + softplus(self.tau_parameter)
+        if self.fixed_tau.backend != self.weight_hh.backend:     # follow Module.to()
+            self.fixed_tau = self.fixed_tau.to(self.weight_hh.backend)
         return self.fixed_tau
 
     def input_projection(self, x):
