@@ -8,6 +8,7 @@ character of the training text is the input at one step and the target of the st
 trained on L = -sum_t log p(x_{t+1} | x_1..x_t); at test time characters are sampled one at
 a time and fed back. Bits per character is L / (T ln 2).
 """
+import inspect
 import math
 
 import numpy as np
@@ -16,7 +17,8 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad.nn import Embedding, Linear, Module
 
-from .cell import Cell, unroll
+from .cell import Cell
+from .stacked import Stacked
 
 
 class Vocabulary:
@@ -59,14 +61,17 @@ class Vocabulary:
 
 
 def cell_types():
-    """Every cell class exported by ``models``, by short name: ``lstm``, ``gru``, ``rnn``, ..."""
+    """Every cell class exported by ``models`` that is built as ``Cell(input_size,
+    hidden_size)``, by short name: ``lstm``, ``gru``, ``rnn``, ..."""
     import models
     found = {}
     for name in getattr(models, "__all__", dir(models)):
         value = getattr(models, name, None)
         if isinstance(value, type) and issubclass(value, Cell) and value is not Cell \
                 and name.endswith("Cell"):
-            found[name[:-len("Cell")].lower()] = value
+            arguments = list(inspect.signature(value).parameters)[:2]
+            if arguments == ["input_size", "hidden_size"]:
+                found[name[:-len("Cell")].lower()] = value
     return found
 
 
@@ -78,7 +83,8 @@ def make_cell(name, input_size, hidden_size):
 
 
 class CharLM(Module):
-    """Embedding (or one-hot) input, ``num_layers`` stacked cells, a linear softmax output.
+    """Embedding (or one-hot) input, ``num_layers`` cells in a :class:`models.Stacked`, a
+    linear softmax output.
 
     ``embedding_dim=None`` feeds one-hot vectors, as in the [h, e, l, o] example.
     """
@@ -101,12 +107,12 @@ class CharLM(Module):
         if embedding_dim is not None:
             self.embedding = Embedding(size, embedding_dim)
             size = embedding_dim
-        self.layers = []
-        for layer in range(self.num_layers):
-            cell_module = make_cell(cell, size, hidden_size)
-            setattr(self, f"layer{layer}", cell_module)
-            self.layers.append(cell_module)
+        cells = []
+        for _ in range(self.num_layers):
+            cells.append(make_cell(cell, size, hidden_size))
             size = hidden_size
+        self.rnn = Stacked(cells)
+        self.layers = self.rnn.layers
         self.head = Linear(hidden_size, len(vocabulary))
 
     # -- configuration (what a checkpoint stores besides the weights) -------------------
@@ -141,14 +147,14 @@ class CharLM(Module):
             raise ValueError(f"CharLM: indices must have shape (T, batch), got {indices.shape}")
         state = self.initial_state(indices.shape[1]) if state is None else list(state)
         x = self.embed(indices)
-        final = []
-        for layer, (cell, layer_state) in enumerate(zip(self.layers, state)):
-            with mg.scope(f"layer={layer}"):
-                if steps is None:
-                    x, layer_state = unroll(cell, x, layer_state)
-                else:
+        if steps is None:
+            x, final = self.rnn(x, state)
+        else:
+            final = []
+            for layer, (cell, layer_state) in enumerate(zip(self.layers, state)):
+                with mg.scope(f"layer={layer}"):
                     x, layer_state = _unroll_recorded(cell, x, layer_state, steps)
-            final.append(layer_state)
+                final.append(layer_state)
         with mg.scope("head"):
             return self.head(x), final
 
@@ -159,12 +165,13 @@ class CharLM(Module):
 
     # -- evaluation and sampling ---------------------------------------------------------
     def bits_per_char(self, text, batch=32, seq_len=128):
-        """Average -log2 p(x_{t+1} | x_1..x_t) over ``text``, read as ``batch`` contiguous
-        streams (the state carried along each one)."""
+        """Average -log2 p(x_{t+1} | x_1..x_t) over ``text``, read as up to ``batch``
+        contiguous streams of at least ``seq_len`` characters (the state carried along each
+        one)."""
         data = self.vocabulary.encode(text)
         if len(data) < 2:
             raise ValueError("bits_per_char: the text needs at least 2 characters")
-        batch = max(1, min(batch, len(data) - 1))
+        batch = max(1, min(batch, (len(data) - 1) // seq_len))
         length = (len(data) - 1) // batch
         inputs = data[:batch * length].reshape(batch, length).T
         targets = data[1:batch * length + 1].reshape(batch, length).T

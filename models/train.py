@@ -59,30 +59,35 @@ def _unflatten_state(arrays, template_lengths):
 
 
 # -- the recurrent-Jacobian regularizer --------------------------------------------------
-def jacobian_penalty(loss, steps, eps=1e-12):
+def output_gradients(loss, steps):
+    """dE/dh_{k+1} for every recorded step (constants for :func:`jacobian_penalty`)."""
+    outputs = [h for _, _, _, h in steps]
+    return [mg.Tensor(g.data) for g in
+            mg.grad(loss, outputs, retain_graph=True, allow_unused=True)]
+
+
+def jacobian_penalty(steps, upstream, eps=1e-12):
     """Pascanu, Mikolov & Bengio (2013), eq. (9):
 
         Omega = sum_k ( ||dE/dh_{k+1} dh_{k+1}/dh_k|| / ||dE/dh_{k+1}|| - 1 )^2
 
     which asks each step to preserve the norm of the error signal flowing back through it.
-    As in the paper, dE/dh_{k+1} is a constant; each step is recomputed from a detached
-    h_k, so Omega's gradient reaches the cell's weights through dh_{k+1}/dh_k only.
-    ``steps`` holds ``(cell, x_k, state_k, h_{k+1})`` per step; norms are per example and
-    the terms are averaged over the batch. Needs second derivatives (create_graph=True).
+    As in the paper, dE/dh_{k+1} (``upstream``) is a constant; each step is recomputed from
+    its recorded input and a detached h_k, so Omega's gradient reaches the cell's weights
+    through dh_{k+1}/dh_k. ``steps`` holds ``(cell, x_k, state_k, h_{k+1})`` per step. Norms
+    are per example, the terms averaged over the batch. Uses second derivatives
+    (``mg.grad(create_graph=True)``).
     """
-    outputs = [h for _, _, _, h in steps]
-    upstream = mg.grad(loss, outputs, retain_graph=True, allow_unused=True)
     total = None
     for (cell, x, state, _), g in zip(steps, upstream):
-        g = mg.Tensor(g.data)
         h_previous = mg.Tensor(state[0].data, requires_grad=True)
         fresh = (h_previous,) + tuple(mg.Tensor(s.data) for s in state[1:])
         with mg.scope("jacobian_penalty"):
             h_next = cell.output(cell(mg.Tensor(x.data), fresh))
             back, = mg.grad(h_next, [h_previous], grad_outputs=g, create_graph=True)
+            upstream_norm = np.sqrt((g.data.astype(np.float64) ** 2).sum(axis=1)) + eps
             ratio = ((back * back).sum(axis=1) + eps).sqrt() / \
-                mg.Tensor(np.sqrt((g.data.astype(np.float64) ** 2).sum(axis=1)) + eps,
-                          ).astype(back.dtype)
+                mg.Tensor(upstream_norm.astype(back.dtype))
             term = ((ratio - 1) ** 2).mean()
         total = term if total is None else total + term
     return total
@@ -189,10 +194,10 @@ class Trainer:
         self.history = {"step": [], "loss": [], "grad_norm": [], "val_step": [], "val": []}
 
     # -- one step ----------------------------------------------------------------------
-    def train_step(self, inputs, targets):
-        """Forward and backward over one batch (in chunks of ``tbptt`` steps), clip, update.
-        Returns (loss, grad_norm before clipping). Raises TrainingDiverged, leaving the
-        parameters as they were, if the loss or gradient is not finite."""
+    def compute_gradients(self, inputs, targets):
+        """Forward and backward over one batch, in chunks of ``tbptt`` steps, leaving the
+        gradients of the mean loss in ``.grad``. Returns (loss, final state). Raises
+        TrainingDiverged if the loss is not finite."""
         model = self.model
         model.train()
         steps = inputs.shape[0]
@@ -215,11 +220,19 @@ class Trainer:
             weight = (stop - start) / steps
             objective = loss * weight
             if recorded:
-                objective = objective + jacobian_penalty(loss, recorded) * \
+                upstream = output_gradients(loss, recorded)
+                objective = objective + jacobian_penalty(recorded, upstream) * \
                     (self.jacobian_weight * weight)
             objective.backward()
             total += value * weight
             state = detach_state(state)
+        return total, state
+
+    def train_step(self, inputs, targets):
+        """One update: gradients (full or truncated BPTT), clipping, optimizer step.
+        Returns (loss, gradient norm before clipping). Raises TrainingDiverged, leaving the
+        parameters as they were, if the loss or the gradient is not finite."""
+        loss, state = self.compute_gradients(inputs, targets)
         params = self.optimizer.params
         if self.clip_norm is not None:
             norm = clip_grad_norm(params, self.clip_norm)
@@ -235,7 +248,7 @@ class Trainer:
         self.optimizer.zero_grad()
         self.carry = state if self.carry_state else None
         self.step += 1
-        return total, norm
+        return loss, norm
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self, steps):
