@@ -228,9 +228,10 @@ def write_figure(figure, path):
 
 def plot_gradient_flow(curves, path, title="Gradient flow through time",
                        ylabel=r"$\|\partial L/\partial h_t\|$", xlabel="time step t",
-                       references=None):
+                       references=None, marker=None):
     """One log-y line per entry of ``curves`` ({label: values (T,)}) on the same axes,
-    dashed ``references`` ({label: values}) for predictions, saved to ``path``."""
+    dashed ``references`` ({label: values}) for predictions, saved to ``path``. Zeros and
+    NaNs are left out; ``marker`` (e.g. ".") also marks every point."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -239,7 +240,10 @@ def plot_gradient_flow(curves, path, title="Gradient flow through time",
     try:
         for label, values in curves.items():
             values = np.asarray(values, dtype=np.float64)
-            axes.plot(np.arange(1, len(values) + 1), values, label=label, linewidth=1.6)
+            steps = np.arange(1, len(values) + 1)
+            shown = np.isfinite(values) & (values > 0)
+            axes.plot(steps[shown], values[shown], label=label, linewidth=1.6, marker=marker,
+                      markersize=3)
         for label, values in (references or {}).items():
             values = np.asarray(values, dtype=np.float64)
             axes.plot(np.arange(1, len(values) + 1), values, "--", color="gray",

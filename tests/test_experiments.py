@@ -1,0 +1,99 @@
+"""tools.experiments: each quick experiment reproduces its claim, and the commands write
+their figures."""
+import numpy as np
+import pytest
+
+from tools import experiments
+from tools.cli import main
+
+
+def _quiet(*args):
+    pass
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    return tmp_path_factory.mktemp("experiments")
+
+
+def test_vanishing_slope_matches_log_spectral_radius(out):
+    results = experiments.run("vanishing", out, quick=True, log=_quiet)
+    for run in results["runs"]:
+        predicted, measured = run["predicted_slope"], run["measured_slope"]
+        assert measured < 0
+        if run["weights"] == "orthogonal":   # every |eigenvalue| = rho: exact
+            assert measured == pytest.approx(predicted, rel=1e-8)
+        else:   # rho is the asymptote; smaller eigenvalues still matter at short range
+            assert predicted - 0.006 < measured <= predicted, run
+    # saturating inputs only make the decay faster: rho is a bound
+    assert results["saturated"]["measured_slope"] < results["saturated"]["predicted_slope"]
+    assert (out / "vanishing.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_exploding_slope_matches_log_spectral_radius(out):
+    results = experiments.run("exploding", out, quick=True, log=_quiet)
+    for run in results["runs"]:
+        assert run["measured_slope"] > 0
+        if run["weights"] == "orthogonal":
+            assert run["measured_slope"] == pytest.approx(run["predicted_slope"], rel=1e-8)
+
+
+def test_leaky_units_decay_slower_with_larger_tau(out):
+    results = experiments.run("leaky", out, quick=True, log=_quiet)
+    assert results["monotone"]
+    for tau in (1, 2, 4):
+        entry = results[f"tau={tau}"]
+        assert entry["measured_slope"] == pytest.approx(entry["predicted_slope"], rel=0.05)
+
+
+def test_time_delay_divides_the_decay_rate_by_d(out):
+    results = experiments.run("time_delay", out, quick=True, log=_quiet)
+    base = results["D=1"]["measured_slope"]
+    for delay in (1, 2, 4, 8):
+        entry = results[f"D={delay}"]
+        assert entry["measured_slope"] == pytest.approx(entry["predicted_slope"], rel=1e-6)
+        assert entry["measured_slope"] == pytest.approx(base / delay, rel=1e-6)
+
+
+def test_lstm_with_open_forget_gate_keeps_the_gradient(out):
+    results = experiments.run("lstm_memory", out, quick=True, log=_quiet)
+    assert results["tanh RNN"]["log10_ratio_100_steps"] < -10
+    assert results["LSTM, b_f=3"]["log10_ratio_100_steps"] > -3
+    assert (results["LSTM, b_f=5"]["log10_ratio_100_steps"]
+            > results["LSTM, b_f=0"]["log10_ratio_100_steps"] + 10)
+
+
+def test_clipping_prevents_divergence(out):
+    results = experiments.run("clipping", out, quick=True, log=_quiet)
+    assert results["no clipping"]["diverged_at_step"] is not None
+    clipped = results["clip_norm=1"]
+    assert clipped["diverged_at_step"] is None and np.isfinite(clipped["mean_loss_last_20"])
+    assert clipped["max_loss"] < 10
+
+
+def test_experiment_command_rejects_unknown_name(capsys):
+    assert main(["experiment", "nonexistent"]) == 2
+    assert "nonexistent" in capsys.readouterr().err
+
+
+def test_gradflow_command_writes_svg_with_one_line_per_cell(tmp_path, capsys):
+    path = tmp_path / "flow.svg"
+    status = main(["gradflow", "--cells", "rnn,lstm", "--steps", "12", "--hidden", "4",
+                   "--spectral-radius", "0.9", "-o", str(path)])
+    assert status == 0
+    text = path.read_text()
+    assert "<svg" in text and text.count("<path") > 4
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:3]] == ["rnn", "lstm"]
+    assert float(lines[1].split()[1]) == pytest.approx(0.9, rel=1e-3)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["--cells", "rnn", "-o", "flow.jpg"], ".png or .svg"),
+    (["--cells", "nope", "-o", "flow.png"], "--cells"),
+    (["--steps", "0", "-o", "flow.png"], "--steps"),
+])
+def test_gradflow_command_rejects_bad_options(argv, fragment, capsys):
+    assert main(["gradflow", *argv]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err

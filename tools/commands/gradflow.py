@@ -1,0 +1,70 @@
+"""``minigrad gradflow``: plot ||dL/dh_t|| against t for several cells on the same axes."""
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "gradflow", help="plot per-step gradient norms ||dL/dh_t|| for several cells",
+        description="Unroll each cell over the same random inputs, backpropagate "
+                    "L = sum(h_T) (or sum_t sum(h_t)) and plot ||dL/dh_t|| on a log axis.")
+    parser.add_argument("--cells", default="rnn,lstm,gru",
+                        help="comma-separated cell kinds (default: rnn,lstm,gru); any kind "
+                             "of 'minigrad check'")
+    parser.add_argument("--steps", type=int, default=100, help="sequence length T (100)")
+    parser.add_argument("--hidden", type=int, default=32, help="hidden size (32)")
+    parser.add_argument("--inputs", type=int, default=4, help="input size (4)")
+    parser.add_argument("--batch", type=int, default=4, help="batch size (4)")
+    parser.add_argument("--input-std", type=float, default=1.0,
+                        help="standard deviation of the random inputs (1.0)")
+    parser.add_argument("--spectral-radius", type=float, default=None,
+                        help="scale every recurrent block to this spectral radius first")
+    parser.add_argument("--loss", choices=("last", "all"), default="last",
+                        help="L = sum(h_T) ('last', default) or sum over all steps ('all')")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("-o", "--output", required=True, help="figure file, .png or .svg")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    import numpy as np
+
+    import minigrad as mg
+    from tools import gradflow
+    from tools.checks.strategies import resolve_cell
+    from tools.cli import CommandError
+
+    for option in ("steps", "hidden", "inputs", "batch"):
+        if getattr(args, option) < 1:
+            raise CommandError(f"--{option} must be at least 1, got {getattr(args, option)}")
+    if not args.output.lower().endswith((".png", ".svg")):
+        raise CommandError(f"-o {args.output!r}: the figure file must end in .png or .svg")
+    if args.spectral_radius is not None and args.spectral_radius <= 0:
+        raise CommandError(f"--spectral-radius must be positive, got {args.spectral_radius}")
+    names = [c.strip() for c in args.cells.split(",") if c.strip()]
+    if not names:
+        raise CommandError("--cells: give at least one cell kind")
+    constructors = {}
+    for name in names:
+        try:
+            constructors[name] = resolve_cell(name)
+        except KeyError as exc:
+            raise CommandError(f"--cells: {exc.args[0]}") from None
+    xs = np.random.default_rng(args.seed).standard_normal(
+        (args.steps, args.batch, args.inputs)) * args.input_std
+    curves = {}
+    print(f"{'cell':<22} {'rho(W_hh)':>10} {'||dL/dh_T||':>12} {'||dL/dh_1||':>12} "
+          f"{'log10 ratio':>12}")
+    for name, constructor in constructors.items():
+        mg.manual_seed(args.seed)
+        cell = gradflow.cast(constructor(args.inputs, args.hidden))
+        if args.spectral_radius is not None:
+            gradflow.scale_spectral_radius(cell, args.spectral_radius)
+        norms = gradflow.hidden_gradient_norms(cell, xs, loss=args.loss)
+        curves[name] = norms
+        ratio = np.log10(norms[0] / norms[-1]) if norms[0] > 0 else -np.inf
+        print(f"{name:<22} {gradflow.spectral_radius(cell):>10.4g} {norms[-1]:>12.4g} "
+              f"{norms[0]:>12.4g} {ratio:>12.3f}")
+    title = f"||dL/dh_t||, T={args.steps}, H={args.hidden}" + (
+        f", spectral radius {args.spectral_radius:g}" if args.spectral_radius else "")
+    path = gradflow.plot_gradient_flow(curves, args.output, title=title)
+    print(f"wrote {path}")
+    return 0
