@@ -62,9 +62,9 @@ def jacobian(fn, inputs, create_graph=False):
             if start <= k < start + o.size:
                 seed[k - start] = 1
             seeds.append(Tensor(o.xp.asarray(seed.reshape(o.shape))))
-        grads = grad(differentiable, list(inputs), seeds, retain_graph=True,
-                     create_graph=create_graph, allow_unused=True)
-        for row, g in zip(rows, grads):
+        grads = grad(differentiable, [x for x in inputs if x.requires_grad], seeds,
+                     retain_graph=True, create_graph=create_graph, allow_unused=True)
+        for row, g in zip([r for r, x in zip(rows, inputs) if x.requires_grad], grads):
             row[k] = g.numpy().reshape(-1)
     return rows
 
