@@ -1,0 +1,176 @@
+"""`minigrad train` and `minigrad sample`: a working run, and one line with a non-zero exit
+for every bad file, checkpoint or option."""
+import numpy as np
+import pytest
+
+from models.train import read_checkpoint
+from tools import cli
+
+TEXT = "the cat sat on the mat. the dog sat on the log. " * 12
+
+
+def main(argv):
+    """The exit status of ``minigrad argv...``, whether returned or raised by argparse."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exit_info:
+        return exit_info.code
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def train(text_file, out, *extra):
+    return main(["train", "charlm", "--data", str(text_file), "--hidden", "8",
+                 "--embedding", "4", "--seq-len", "8", "--batch", "4", "--steps", "3",
+                 "--validate-every", "2", "--quiet", "--out", str(out), *extra])
+
+
+@pytest.fixture
+def checkpoint(tmp_path, text_file):
+    out = tmp_path / "lm.npz"
+    assert train(text_file, out) == 0
+    return out
+
+
+def one_error_line(capsys, *needles):
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_train_then_sample(checkpoint, capsys):
+    capsys.readouterr()
+    arrays, config = read_checkpoint(checkpoint)
+    assert config["model"] == "charlm" and config["hidden_size"] == 8
+    assert "".join(config["vocabulary"]) == "".join(sorted(set(TEXT)))
+    assert any(key.startswith("optim.") for key in arrays)
+    assert main(["sample", str(checkpoint), "--prefix", "the ", "-n", "25",
+                 "--temperature", "0.5", "--seed", "1"]) == 0
+    first = capsys.readouterr().out.rstrip("\n")
+    assert first.startswith("the ") and len(first) == 4 + 25
+    main(["sample", str(checkpoint), "--prefix", "the ", "-n", "25", "--temperature", "0.5",
+          "--seed", "1"])
+    assert capsys.readouterr().out.rstrip("\n") == first
+
+
+def test_resume_continues_from_the_checkpoint(checkpoint, text_file, capsys):
+    assert train(text_file, checkpoint, "--resume", "--steps", "5") == 0
+    assert "resumed from" in capsys.readouterr().out
+    arrays, _ = read_checkpoint(checkpoint)
+    import json
+    assert json.loads(str(arrays["trainer"]))["step"] == 5
+
+
+@pytest.mark.parametrize("content,needle", [
+    (None, "no such file"),
+    (b"", "is empty"),
+    (b"caf\xe9 latin-1 text", "not UTF-8"),
+])
+def test_bad_data_file(tmp_path, capsys, content, needle):
+    path = tmp_path / "data.txt"
+    if content is not None:
+        path.write_bytes(content)
+    assert train(path, tmp_path / "out.npz") == 2
+    one_error_line(capsys, "--data", str(path), needle)
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_data_file_that_is_a_directory(tmp_path, capsys):
+    assert train(tmp_path, tmp_path / "out.npz") == 2
+    one_error_line(capsys, "--data", "directory")
+
+
+@pytest.mark.parametrize("option,value", [
+    ("--hidden", "0"), ("--hidden", "x"), ("--steps", "-3"), ("--lr", "-1"), ("--lr", "nan"),
+    ("--batch", "0"), ("--seq-len", "0"), ("--layers", "0"), ("--tbptt", "0"),
+    ("--clip", "0"), ("--cell", "transformer"), ("--val-fraction", "1.5"),
+    ("--optimizer", "rmsprop"), ("--embedding", "-2"),
+])
+def test_invalid_train_option(text_file, tmp_path, capsys, option, value):
+    assert train(text_file, tmp_path / "out.npz", option, value) == 2
+    one_error_line(capsys, option)
+
+
+def test_sequence_too_long_for_the_text(text_file, tmp_path, capsys):
+    assert train(text_file, tmp_path / "out.npz", "--seq-len", "5000") == 2
+    one_error_line(capsys, "--seq-len")
+
+
+def test_resume_without_a_checkpoint(text_file, tmp_path, capsys):
+    assert train(text_file, tmp_path / "absent.npz", "--resume") == 2
+    one_error_line(capsys, "--resume", "absent.npz", "no such file")
+
+
+def test_resume_with_data_outside_the_vocabulary(checkpoint, tmp_path, capsys):
+    other = tmp_path / "other.txt"
+    other.write_text("ZZZ unseen capitals QQQ " * 30, encoding="utf-8")
+    assert train(other, checkpoint, "--resume") == 2
+    one_error_line(capsys, "--data", str(other), "not in the vocabulary")
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "truncated", "other model"])
+def test_bad_checkpoint_for_sample(tmp_path, checkpoint, capsys, kind):
+    path = tmp_path / "bad.npz"
+    if kind == "corrupt":
+        path.write_bytes(b"this is not a zip file")
+    elif kind == "truncated":
+        path.write_bytes(checkpoint.read_bytes()[:200])
+    elif kind == "other model":
+        assert main(["train", "adding", "--hidden", "4", "--length", "4", "--steps", "1",
+                     "--quiet", "--out", str(path)]) == 0
+        capsys.readouterr()
+    assert main(["sample", str(path)]) == 2
+    one_error_line(capsys, str(path))
+
+
+def test_checkpoint_with_mismatched_weights(tmp_path, checkpoint, capsys):
+    arrays, _ = read_checkpoint(checkpoint)
+    arrays["model.head.bias"] = np.zeros(3, dtype=np.float32)
+    import minigrad as mg
+    path = mg.save(arrays, tmp_path / "mismatch.npz")
+    assert main(["sample", path]) == 2
+    one_error_line(capsys, "mismatch.npz", "head.bias")
+
+
+@pytest.mark.parametrize("args,option", [
+    (["-n", "-1"], "-n"), (["--temperature", "-0.5"], "--temperature"),
+    (["--prefix", "XYZ"], "--prefix"), (["-n", "many"], "-n"),
+])
+def test_invalid_sample_option(checkpoint, capsys, args, option):
+    capsys.readouterr()
+    assert main(["sample", str(checkpoint), *args]) == 2
+    one_error_line(capsys, option)
+
+
+def test_adding_and_copy_tasks_run(tmp_path, capsys):
+    assert main(["train", "adding", "--hidden", "4", "--length", "6", "--steps", "2",
+                 "--quiet", "--out", str(tmp_path / "a.npz")]) == 0
+    assert "validation MSE" in capsys.readouterr().out
+    assert main(["train", "copy", "--hidden", "4", "--length", "2", "--delay", "1",
+                 "--steps", "2", "--tbptt", "2", "--quiet", "--out",
+                 str(tmp_path / "c.npz")]) == 0
+    assert "validation accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,option", [
+    (["train", "adding", "--length", "1"], "--length"),
+    (["train", "copy", "--symbols", "0"], "--symbols"),
+    (["train", "copy", "--delay", "-1"], "--delay"),
+])
+def test_invalid_task_options(tmp_path, capsys, argv, option):
+    assert main([*argv, "--quiet", "--out", str(tmp_path / "x.npz")]) == 2
+    one_error_line(capsys, option)
+
+
+def test_missing_out_option(capsys):
+    assert main(["train", "charlm"]) == 2
+    one_error_line(capsys, "--out")
