@@ -287,8 +287,8 @@ def apply(op, inputs, kwargs):
     except (ValueError, IndexError, TypeError) as exc:
         raise ShapeError(f"{op.name} at scope '{current_scope()}': {exc} "
                          f"(inputs: {_describe(inputs)})") from None
-    if kind is np.ndarray and type(data) is not np.ndarray:
-        data = np.asarray(data)
+    if kind is np.ndarray and type(data) is not np.ndarray and isinstance(data, np.generic):
+        data = np.asarray(data)   # a 0-d result; a move to CuPy (to_backend) stays as it is
     out = _new_tensor(Tensor)
     out.data, out.grad, out.name, out.retains_grad = data, None, None, False
     out.requires_grad, out.node = False, None
