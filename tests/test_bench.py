@@ -144,3 +144,22 @@ def test_cli_reports_a_missing_json_directory_in_one_line(tmp_path, capsys):
     assert status == 2
     err = capsys.readouterr().err.strip()
     assert "--json" in err and len(err.splitlines()) == 1
+
+
+def test_blas_thread_count_can_be_set_and_read_back():
+    from tools.bench import threads
+    before = threads.blas_threads()
+    if not threads.set_blas_threads(1):
+        pytest.skip("this NumPy's BLAS is not an OpenBLAS reachable at run time")
+    try:
+        assert threads.blas_threads() == 1
+    finally:
+        threads.set_blas_threads(before)
+    assert threads.blas_threads() == before
+
+
+def test_bad_repeats_is_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        runner.main(["--repeats", "0"])
+    assert exit_info.value.code == 2
+    assert "--repeats" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from tools.cli import CommandError
 
 from . import engine, lstm, matmul, memory, report, torch_lstm
 from .configs import CONFIGS, PUBLIC_CONFIGS
-from .timing import blas_threads
+from .threads import blas_threads, set_blas_threads
 
 SUITES = ("engine", "lstm", "memory")
 
@@ -43,6 +43,9 @@ def add_arguments(parser):
     parser.add_argument("--long-steps", type=_positive, default=None,
                         help="T of the long-sequence run of the memory suite (default 100000; "
                              "10000 with --config small)")
+    parser.add_argument("--threads", type=_positive, default=None,
+                        help="threads of NumPy's BLAS and of torch (default: BLAS's own "
+                             "setting, usually one per CPU)")
     parser.add_argument("--no-torch", action="store_true",
                         help="leave the PyTorch references out even when torch imports")
     parser.add_argument("--profile", action="store_true",
@@ -62,10 +65,7 @@ def _git_commit():
 
 def machine(peak):
     """What the figures depend on: versions, threads, load, the matmul peak."""
-    torch_version = None
-    if torch_lstm.available():
-        import torch
-        torch_version = torch.__version__
+    torch_version = torch_lstm.version()
     return {"suite": "machine", "python": platform.python_version(), "numpy": np.__version__,
             "minigrad": minigrad.__version__, "commit": _git_commit(), "torch": torch_version,
             "cpus": os.cpu_count(), "blas_threads": blas_threads(),
@@ -84,6 +84,9 @@ def run(args):
         directory = os.path.dirname(os.path.abspath(args.json))
         if not os.path.isdir(directory):
             raise CommandError(f"--json {args.json}: directory {directory} does not exist")
+    if args.threads and not set_blas_threads(args.threads):
+        raise CommandError(f"--threads {args.threads}: could not reach OpenBLAS to set its "
+                           f"thread count; set OPENBLAS_NUM_THREADS={args.threads} instead")
     configs = [CONFIGS[name] for name in (PUBLIC_CONFIGS if args.config == "all"
                                           else (args.config,))]
     if args.profile:
@@ -103,7 +106,8 @@ def run(args):
     if header["load_average_1min"] > 0.5 * header["cpus"]:
         print(f"warning: load average {header['load_average_1min']:.2f} on "
               f"{header['cpus']} CPUs; other processes compete for the CPU, so trust the "
-              f"ratios of interleaved runs more than absolute times", file=sys.stderr)
+              f"ratios of interleaved runs more than absolute times (and try --threads 1)",
+              file=sys.stderr)
     if "engine" in suites:
         print("== engine overhead per op (forward+backward) ==")
         _emit(engine.run(repeats=args.repeats or 7), report.engine_table, collected)

@@ -1,21 +1,7 @@
-"""Timing that is fair between systems: interleaved runs, medians, the BLAS thread count."""
+"""Timing that is fair between systems: interleaved runs and their medians."""
 import gc
-import os
 import statistics
 import time
-
-
-def blas_threads():
-    """The number of threads NumPy's BLAS uses: the usual environment variables, else the
-    CPUs this process may run on (OpenBLAS's default)."""
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def time_call(fn, inner=1):

@@ -1,5 +1,6 @@
 """PyTorch references, used only when ``import torch`` works (never a dependency)."""
 import importlib.util
+import os
 
 import numpy as np
 
@@ -8,13 +9,26 @@ def available():
     return importlib.util.find_spec("torch") is not None
 
 
+def import_torch():
+    """``torch``, with its OpenMP threads told to sleep rather than spin when idle: in one
+    process with NumPy's OpenBLAS, two pools of spinning threads would fight for the cores
+    and slow both systems by orders of magnitude on a machine with few of them."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+    return torch
+
+
+def version():
+    return import_torch().__version__ if available() else None
+
+
 class TorchLM:
     """The same model in PyTorch: ``torch.nn.LSTM`` (fused over the sequence) or, with
     ``loop=True``, a Python loop over ``torch.nn.LSTMCell``; a Linear head and
     ``cross_entropy`` at every step."""
 
     def __init__(self, params, xs, targets, threads, loop=False):
-        import torch
+        torch = import_torch()
         torch.set_num_threads(threads)
         self.torch = torch
         d, h = xs.shape[2], params["weight_hh"].shape[1]
