@@ -160,7 +160,7 @@ def test_embedding_and_linear_input_errors():
         F.embedding(index_array([1.0]), weight)
     layer = mg.nn.Linear(3, 2)
     with pytest.raises(ValueError, match=r"Linear\(3, 2\).*size 4.*\(5, 4\)"):
-        layer(mg.tensor(np.zeros((5, 4))))
+        layer(leaf(np.zeros((5, 4)), requires_grad=False, dtype="float32"))
 
 
 def test_optimizer_and_clipping_arguments():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_engine_support import arrays, engine_backend, floats, leaf  # noqa: F401
+from test_engine_support import arrays, engine_backend, floats, index_array, leaf  # noqa: F401
 
 import minigrad as mg
 from minigrad.nn import Linear, Module, Parameter
@@ -15,7 +15,7 @@ class Block(Module):
     def __init__(self):
         super().__init__()
         self.first = Linear(3, 4)
-        self.scale = Parameter(np.ones(4, dtype=np.float32))
+        self.scale = Parameter(leaf(np.ones(4), dtype="float32"))
         self.second = Linear(4, 2, bias=False)
 
     def forward(self, x):
@@ -72,7 +72,7 @@ def test_state_dict_round_trip():
     for (name, p), (_, q) in zip(source.named_parameters(), target.named_parameters()):
         np.testing.assert_array_equal(p.numpy(), q.numpy(), err_msg=name)
         assert q.dtype == np.float32
-    x = mg.tensor(np.random.default_rng(0).standard_normal((5, 3)))
+    x = leaf(np.random.default_rng(0).standard_normal((5, 3)), False, dtype="float32")
     np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
 
 
@@ -87,7 +87,7 @@ def test_train_eval_reach_every_submodule():
 
 def test_zero_grad_clears_every_parameter():
     block = Block()
-    block(mg.tensor(np.ones((2, 3)))).sum().backward()
+    block(leaf(np.ones((2, 3)), False, dtype="float32")).sum().backward()
     assert all(p.grad is not None for p in block.parameters())
     block.zero_grad()
     assert all(p.grad is None for p in block.parameters())
@@ -110,7 +110,7 @@ def test_linear_is_x_times_w_transposed_plus_b(data):
 
 def test_embedding_module_looks_up_rows():
     table = mg.nn.Embedding(5, 2)
-    rows = table(mg.tensor(np.array([[4, 0], [4, 4]])))
+    rows = table(mg.tensor(index_array([[4, 0], [4, 4]])))
     np.testing.assert_array_equal(rows.numpy(), table.weight.numpy()[[[4, 0], [4, 4]]])
     rows.sum().backward()
     np.testing.assert_array_equal(table.weight.grad.numpy()[:, 0], [1, 0, 0, 0, 3])
