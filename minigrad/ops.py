@@ -62,7 +62,16 @@ neg = primitive("neg")(lambda xp, x: -x)
 defvjp(neg, lambda g, out, x: -g)
 
 _pow = primitive("pow")(lambda xp, x, exponent: x ** exponent)
-defvjp(_pow, lambda g, out, x, exponent: g * exponent * x ** (exponent - 1))
+
+
+def _pow_vjp(g, out, x, exponent):
+    """d/dx x^p = p x^(p-1), which is 0 for p = 0 (also at x = 0, where x^-1 is not finite)."""
+    if np.ndim(exponent) == 0 and exponent == 0:
+        return g * 0.0
+    return g * exponent * x ** (exponent - 1)
+
+
+defvjp(_pow, _pow_vjp)
 
 
 def add(x, y): return _call(_add, x, y)

@@ -229,3 +229,13 @@ def test_composite_expression(data):
                 - (h * 0.5).exp().sum(axis=0))
 
     assert gradcheck(fn, [x, w], atol=1e-4)
+
+
+@pytest.mark.parametrize("exponent", [0, 0.0, 1, 2])
+def test_small_integer_powers_have_finite_gradients_at_zero(exponent):
+    """d/dx x^p = p x^(p-1): 0 for p = 0 and 1 for p = 1, also at x = 0."""
+    x = leaf([0.0, 1.5, -2.0])
+    (x ** exponent).sum().backward()
+    values = np.array([0.0, 1.5, -2.0])
+    expected = np.zeros(3) if exponent == 0 else exponent * values ** (exponent - 1)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
