@@ -28,3 +28,12 @@ def gflops(m, k, n, repeats=5, seed=0):
 def peak_gflops(size=2048, repeats=5):
     """GFLOP/s of a big square product: what the BLAS reaches when shapes are kind."""
     return gflops(size, size, size, repeats)
+
+
+def square_product(size=1024, seed=0):
+    """(callable, FLOPs) of one float32 (size, size) product, to time next to other work."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((size, size)).astype(np.float32)
+    b = rng.standard_normal((size, size)).astype(np.float32)
+    out = np.empty((size, size), np.float32)
+    return (lambda: np.matmul(a, b, out=out)), 2 * size ** 3

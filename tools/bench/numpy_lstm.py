@@ -94,3 +94,18 @@ def loss_and_grads(params, xs, targets):
     grads["bias_ih"] = dpre_rows.sum(axis=0)
     grads["bias_hh"] = grads["bias_ih"].copy()
     return loss, grads
+
+
+class NumpyLM:
+    """:func:`loss_and_grads` behind the same ``step()``/``grads()`` face as the others."""
+
+    def __init__(self, params, xs, targets):
+        self.params, self.xs, self.targets = params, xs, targets
+        self.last_grads = None
+
+    def step(self):
+        loss, self.last_grads = loss_and_grads(self.params, self.xs, self.targets)
+        return loss
+
+    def grads(self):
+        return self.last_grads
