@@ -97,3 +97,27 @@ def test_gradflow_command_rejects_bad_options(argv, fragment, capsys):
     assert main(["gradflow", *argv]) == 2
     err = capsys.readouterr().err
     assert fragment in err and "Traceback" not in err
+
+
+def test_seq2seq_encoding_is_word_for_word():
+    from models.tasks import DIGIT_WORDS
+    from tools.experiments import seq2seq_reversal
+    sources, targets = seq2seq_reversal.encode([("307", "three zero seven"),
+                                                ("921", "nine two one")])
+    assert sources.T.tolist() == [[3, 0, 7], [9, 2, 1]]
+    assert targets[-1].tolist() == [seq2seq_reversal.EOS] * 2
+    words = [[DIGIT_WORDS[t - 2] for t in column[:-1]] for column in targets.T]
+    assert words == [["three", "zero", "seven"], ["nine", "two", "one"]]
+
+
+def test_adding_baseline_of_predicting_one_is_one_sixth():
+    from minigrad.nn import Linear
+    from models.tasks import SequenceRegressor, adding_problem
+    from tools.experiments import adding
+    model = SequenceRegressor("rnn", 2, 3, 1)
+    model.head = Linear(3, 1)
+    model.head.weight.data[:] = 0
+    model.head.bias.data[:] = 1
+    inputs, targets = adding_problem(4000, 6, np.random.default_rng(5))
+    assert adding.held_out_mse(model, inputs, targets) == pytest.approx(adding.BASELINE,
+                                                                        rel=0.08)
