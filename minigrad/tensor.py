@@ -169,20 +169,21 @@ class Tensor:
 
 
 def tensor(data, requires_grad=False, dtype=None, backend_name=None):
-    """A new leaf tensor (float32 unless ``dtype`` says otherwise; integer and bool arrays
-    keep their dtype, for indices and masks)."""
+    """A new leaf tensor on ``backend_name`` (default: the backend set by ``set_backend``;
+    a CuPy array stays on the GPU). float32 unless ``dtype`` says otherwise; integer and
+    bool arrays keep their dtype, for indices and masks."""
     if isinstance(data, Tensor):
         data = data.data
-    xp = backend.module(backend_name) if backend_name else (
-        backend.get_array_module(data) if not isinstance(data, (list, tuple, int, float))
-        else backend.module())
-    if xp is not backend.get_array_module(data):
-        data = backend.to_backend(np.asarray(data), backend.backend_of(xp.empty(0)))
+    on_gpu = backend.backend_of(data) == "cupy" if hasattr(data, "__array__") else False
+    name = backend_name or ("cupy" if on_gpu else backend.get_backend())
     if dtype is None:
         kind = getattr(data, "dtype", None)
         keep = kind is not None and np.dtype(kind).kind in "iub"
         dtype = None if keep else np.float32
-    return Tensor(xp.array(data, dtype=dtype), requires_grad=requires_grad)
+    if name == "numpy":
+        return Tensor(np.array(backend.to_backend(data, "numpy") if on_gpu else data, dtype=dtype),
+                      requires_grad=requires_grad)
+    return Tensor(backend.module(name).array(data, dtype=dtype), requires_grad=requires_grad)
 
 
 def as_tensor(value, like):
