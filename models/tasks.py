@@ -136,3 +136,76 @@ def translation_pairs(count, rng, min_digits=1, max_digits=5, kind="words"):
         source = "".join(str(d) for d in rng.integers(0, 10, size=n))
         pairs.append((source, digits_to_words(source) if kind == "words" else source[::-1]))
     return pairs
+
+
+BOS, EOS = "^", "$"
+SOURCE_SYMBOLS = tuple("0123456789")
+
+
+def target_symbols(kind):
+    """BOS, EOS, then what the targets of ``kind`` are written with."""
+    body = sorted(set(" ".join(DIGIT_WORDS))) if kind == "words" else list(SOURCE_SYMBOLS)
+    return [BOS, EOS] + body
+
+
+def translation_batch(batch, rng, kind="words", min_digits=1, max_digits=5):
+    """Source indices (S, batch) of one random length S, and target indices (T', batch):
+    each target followed by EOS and padded with EOS to the longest."""
+    length = int(rng.integers(min_digits, max_digits + 1))
+    pairs = translation_pairs(batch, rng, length, length, kind)
+    symbols = target_symbols(kind)
+    longest = max(len(target) for _, target in pairs) + 1
+    source = np.array([[int(d) for d in s] for s, _ in pairs], dtype=np.int64).T
+    target = np.full((longest, batch), symbols.index(EOS), dtype=np.int64)
+    for column, (_, text) in enumerate(pairs):
+        target[:len(text), column] = [symbols.index(c) for c in text]
+    return source, target
+
+
+class TranslationModel(Module):
+    """:class:`models.Seq2Seq` (two cells of one kind) on digit strings, with what the
+    trainer and checkpoints need: ``loss`` and ``config``."""
+
+    def __init__(self, cell="lstm", hidden_size=64, embedding_dim=16, kind="words",
+                 reverse_source=True):
+        super().__init__()
+        from .seq2seq import Seq2Seq
+        self.cell_name, self.hidden_size, self.embedding_dim = cell, hidden_size, embedding_dim
+        self.kind, self.reverse_source = kind, reverse_source
+        self.symbols = target_symbols(kind)
+        self.seq2seq = Seq2Seq(make_cell(cell, embedding_dim, hidden_size),
+                               make_cell(cell, embedding_dim, hidden_size),
+                               len(SOURCE_SYMBOLS), len(self.symbols),
+                               reverse_source=reverse_source,
+                               bos_index=self.symbols.index(BOS),
+                               eos_index=self.symbols.index(EOS))
+
+    def config(self):
+        return {"model": "seq2seq", "cell": self.cell_name, "hidden_size": self.hidden_size,
+                "embedding_dim": self.embedding_dim, "kind": self.kind,
+                "reverse_source": self.reverse_source}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["cell"], config["hidden_size"], config["embedding_dim"],
+                   config["kind"], config["reverse_source"])
+
+    def loss(self, inputs, targets, state=None, steps=None):
+        logits = self.seq2seq(inputs, targets)
+        return F.cross_entropy(logits, np.asarray(targets)), None
+
+    def translate(self, digits):
+        """Greedy decoding of one digit string."""
+        source = np.array([[int(d)] for d in digits], dtype=np.int64)
+        tokens = np.asarray(self.seq2seq.greedy_decode(source, 8 * len(digits) + 2))
+        out = []
+        for token in tokens.reshape(-1):
+            if self.symbols[int(token)] == EOS:
+                break
+            out.append(self.symbols[int(token)])
+        return "".join(out)
+
+
+def translation_accuracy(model, pairs):
+    """Fraction of ``pairs`` translated exactly by greedy decoding."""
+    return float(np.mean([model.translate(source) == target for source, target in pairs]))

@@ -276,6 +276,10 @@ class Trainer:
                            "tok/s": f"{tokens / max(elapsed, 1e-9):.0f}"}
                 if self.validate is not None and self.step % self.validate_every == 0:
                     self._run_validation()
+                    if not self.progress:
+                        self.log(f"step {self.step}: loss {loss:.4f}, grad norm {norm:.3g}, "
+                                 f"validation {self.history['val'][-1]:.4f}, "
+                                 f"{tokens / max(elapsed, 1e-9):.0f} tokens/s")
                 if self.history["val"]:
                     postfix["val"] = f"{self.history['val'][-1]:.4f}"
                 bar.set_postfix(postfix, refresh=False)

@@ -161,7 +161,23 @@ def test_adding_and_copy_tasks_run(tmp_path, capsys):
     assert "validation accuracy" in capsys.readouterr().out
 
 
+def test_seq2seq_runs_and_resumes(tmp_path, capsys):
+    out = str(tmp_path / "s.npz")
+    common = ["--hidden", "8", "--max-digits", "2", "--quiet", "--out", out]
+    assert main(["train", "seq2seq", "--task", "reverse", "--no-reverse-source", "--steps", "2",
+                 *common]) == 0
+    assert "in reading order" in capsys.readouterr().out
+    _, config = read_checkpoint(out)
+    assert config["model"] == "seq2seq" and config["reverse_source"] is False
+    assert main(["train", "seq2seq", "--resume", "--steps", "3", *common]) == 0
+    assert "resumed from" in capsys.readouterr().out
+    assert main(["sample", out]) == 2
+    one_error_line(capsys, out, "not a char-LM")
+
+
 @pytest.mark.parametrize("argv,option", [
+    (["train", "seq2seq", "--max-digits", "0"], "--max-digits"),
+    (["train", "seq2seq", "--task", "french"], "--task"),
     (["train", "adding", "--length", "1"], "--length"),
     (["train", "copy", "--symbols", "0"], "--symbols"),
     (["train", "copy", "--delay", "-1"], "--delay"),

@@ -12,10 +12,14 @@ from models.corpus import DataError, read_text, split_text, stdlib_docstrings
 from models.ngram import best_baseline
 from models.tasks import (
     SequenceRegressor,
+    TranslationModel,
     adding_problem,
     copy_accuracy,
     copy_task,
     copy_vocabulary,
+    translation_accuracy,
+    translation_batch,
+    translation_pairs,
 )
 from models.train import CheckpointError, Trainer, TrainingDiverged, read_checkpoint
 from tools.cli import CommandError
@@ -71,6 +75,18 @@ def add_parser(subparsers):
     copy.add_argument("--symbols", type=int, default=8, help="alphabet size (default 8)")
     copy.add_argument("--tbptt", type=int, default=None, help="truncate BPTT every K steps")
     copy.set_defaults(run=run_copy)
+
+    seq2seq = one_line_errors(tasks.add_parser(
+        "seq2seq", help="encoder-decoder on digit strings -> words, or reversal"))
+    _model_options(seq2seq, hidden=64, lr=5e-3, steps=1500, batch=32)
+    seq2seq.add_argument("--task", choices=("words", "reverse"), default="words",
+                         help="'307' -> 'three zero seven' (words) or '703' (reverse)")
+    seq2seq.add_argument("--max-digits", type=int, default=5,
+                         help="longest source string (default 5)")
+    seq2seq.add_argument("--no-reverse-source", dest="reverse_source", action="store_false",
+                         help="feed the source in reading order (Sutskever et al. 2014 "
+                              "reverse it)")
+    seq2seq.set_defaults(run=run_seq2seq)
 
 
 def _model_options(parser, hidden, lr, steps, batch):
@@ -277,4 +293,33 @@ def run_copy(args):
     _fit(args, trainer)
     print(f"validation accuracy on the recalled symbols: {trainer.history['val'][-1]:.4f} "
           f"(chance {1 / args.symbols:.4f})")
+    return 0
+
+
+# -- sequence to sequence ----------------------------------------------------------------
+def run_seq2seq(args):
+    _check_common(args)
+    _check(args, "max_digits")
+    if args.jacobian_penalty:
+        raise CommandError("--jacobian-penalty: not available for seq2seq")
+    mg.manual_seed(args.seed)
+    if args.resume:
+        model = TranslationModel.from_config(_resume_config(args, "seq2seq"))
+    else:
+        model = TranslationModel(args.cell, args.hidden, 16, args.task, args.reverse_source)
+    val_pairs = translation_pairs(200, np.random.default_rng(10 ** 6), 1, args.max_digits,
+                                  model.kind)
+
+    def batches(step):
+        return translation_batch(args.batch, np.random.default_rng([args.seed, step]),
+                                 model.kind, 1, args.max_digits)
+
+    trainer = _trainer(args, model, batches, lambda m: translation_accuracy(m, val_pairs))
+    print(f"seq2seq: digit strings -> {model.kind}, up to {args.max_digits} digits, "
+          f"{args.cell} {args.hidden} hidden, source "
+          f"{'reversed' if model.reverse_source else 'in reading order'}")
+    _fit(args, trainer)
+    print(f"validation exact-match accuracy: {trainer.history['val'][-1]:.3f}")
+    for source, target in val_pairs[:3]:
+        print(f"  {source} -> {model.translate(source)!r} (expected {target!r})")
     return 0
