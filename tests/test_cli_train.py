@@ -190,3 +190,12 @@ def test_invalid_task_options(tmp_path, capsys, argv, option):
 def test_missing_out_option(capsys):
     assert main(["train", "charlm"]) == 2
     one_error_line(capsys, "--out")
+
+
+def test_demo_hello_section_reproduces_hello(capsys):
+    from tools import demo
+    context = {"out": None}
+    demo.hello(context)
+    assert context["hello"] == "hello"
+    assert "predicts 'o'" in capsys.readouterr().out
+    assert demo.hello in demo.SECTIONS
