@@ -5,8 +5,9 @@ Call them from pytest, with or without hypothesis:
     from tools.checks import properties
     properties.unroll_gradients_match_finite_differences(cell, xs)   # cell in float64
 
-All of them unroll with :func:`models.unroll`; cells must be float64 where gradients are
-compared with finite differences.
+Cells are unrolled with :func:`models.unroll`, wrappers (Stacked, Bidirectional, TCN) run
+with :func:`models.run_sequence`; models must be float64 where gradients are compared with
+finite differences (:func:`tools.gradflow.cast`).
 """
 import numpy as np
 
@@ -33,11 +34,26 @@ def _projection(shape, seed):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
+def _tensors(state):
+    if state is None:
+        return []
+    if isinstance(state, mg.Tensor):
+        return [state]
+    return [t for part in state for t in _tensors(part)]
+
+
+def run(model, xs, state=None):
+    """(hs, final state) of a cell unrolled over xs, or of a sequence wrapper (Stacked,
+    Bidirectional, TCN) run on it: :func:`models.run_sequence`."""
+    return models.run_sequence(model, xs, state)
+
+
 def unroll_outputs(cell, xs, state=None):
-    """hs (T, B, H) and the final state tensors, concatenated along features: everything
-    the unroll exposes."""
-    hs, final = models.unroll(cell, xs, state)
-    return hs, mg.concat(list(final), axis=1)
+    """hs (T, B, H) and the final state tensors flattened into one (B, sum of sizes)
+    tensor (None for a stateless model): everything the model exposes."""
+    hs, final = run(cell, xs, state)
+    parts = _tensors(final)
+    return hs, (mg.concat(parts, axis=1) if parts else None)
 
 
 def unroll_gradients_match_finite_differences(cell, xs, state=None, seed=0, atol=1e-6,
@@ -49,11 +65,12 @@ def unroll_gradients_match_finite_differences(cell, xs, state=None, seed=0, atol
     params = cell.parameters()
     hs, final = unroll_outputs(cell, x, state)
     weights_hs = mg.Tensor(_projection(hs.shape, seed))
-    weights_final = mg.Tensor(_projection(final.shape, seed + 1))
+    weights_final = None if final is None else mg.Tensor(_projection(final.shape, seed + 1))
 
     def loss(*_):
         outputs, last = unroll_outputs(cell, x, state)
-        return (outputs * weights_hs).sum() + (last * weights_final).sum()
+        total = (outputs * weights_hs).sum()
+        return total if last is None else total + (last * weights_final).sum()
 
     gradcheck(loss, [x, *params], eps=1e-6, atol=atol, rtol=rtol)
 
@@ -77,7 +94,7 @@ def causal(cell, xs, state=None):
     unchanged, and d h_t / d x_s is exactly zero for s > t."""
     x = _inputs(cell, xs)
     steps = x.shape[0]
-    hs, _ = models.unroll(cell, x, state)
+    hs, _ = run(cell, x, state)
     for t in range(steps - 1):
         g, = mg.grad(hs[t].sum(), [x], retain_graph=True)
         late = np.abs(g.numpy()[t + 1:])
@@ -88,8 +105,8 @@ def causal(cell, xs, state=None):
         changed = x.numpy().copy()
         changed[steps // 2:] += 1.0
         with mg.no_grad():
-            before = models.unroll(cell, _inputs(cell, x.numpy(), False), state)[0].numpy()
-            after = models.unroll(cell, _inputs(cell, changed, False), state)[0].numpy()
+            before = run(cell, _inputs(cell, x.numpy(), False), state)[0].numpy()
+            after = run(cell, _inputs(cell, changed, False), state)[0].numpy()
         if not np.array_equal(before[:steps // 2], after[:steps // 2]):
             raise AssertionError(f"{type(cell).__name__}: changing inputs from t={steps // 2} "
                                  f"on changed an earlier output")
@@ -103,7 +120,7 @@ def vjp_dot_product(cell, xs, state=None, seed=0, rtol=1e-8, fd_rtol=1e-5):
     rng = np.random.default_rng(seed)
     x = _inputs(cell, xs)
     inputs = [x, *cell.parameters()]
-    hs, _ = models.unroll(cell, x, state)
+    hs, _ = run(cell, x, state)
     v = rng.standard_normal(hs.shape)
     directions = [rng.standard_normal(t.shape) for t in inputs]
     probe = mg.Tensor(v.copy(), requires_grad=True)
@@ -124,7 +141,7 @@ def vjp_dot_product(cell, xs, state=None, seed=0, rtol=1e-8, fd_rtol=1e-5):
             t.data = t.data + sign * eps * u
         try:
             with mg.no_grad():
-                shifted.append(models.unroll(cell, x, state)[0].numpy())
+                shifted.append(run(cell, x, state)[0].numpy())
         finally:
             for t, original in zip(inputs, originals):
                 t.data = original
@@ -158,7 +175,10 @@ PROPERTIES = {
 
 
 def applies(name, cell):
-    """Whether property ``name`` is defined for ``cell`` (the Jacobian needs an LSTM)."""
+    """Whether property ``name`` is defined for ``cell``: the Jacobian needs an LSTM-like
+    cell, causality a model without a backward-running part (Bidirectional)."""
+    if name == "causality":
+        return not any(isinstance(m, models.Bidirectional) for _, m in cell.named_modules())
     if name == "cell_state_jacobian":
         try:
             cell_jacobian.variant_of(cell)

@@ -33,8 +33,17 @@ CELL_KINDS = {
     "leaky_rnn_learned_tau": lambda d, h: models.LeakyRNNCell(d, h, tau=3.0, learn_tau=True),
     "jordan_rnn": models.JordanRNNCell,
     "deep_transition_rnn": lambda d, h: models.DeepTransitionRNNCell(d, h, 2, shortcut=True),
+    "time_delay_rnn": lambda d, h: models.TimeDelayCell(models.RNNCell(d + h, h), 2),
+    "time_delay_lstm": lambda d, h: models.TimeDelayCell(models.LSTMCell(d + h, h), 3),
+    "stacked_gru": lambda d, h: models.Stacked([models.GRUCell(d, h), models.GRUCell(h, h)]),
+    "stacked_skip_lstm": lambda d, h: models.Stacked(
+        [models.LSTMCell(d, h), models.LSTMCell(d + h, h)], skip=True),
+    "bidirectional_lstm": lambda d, h: models.Bidirectional(models.LSTMCell(d, h),
+                                                            models.LSTMCell(d, h)),
+    "tcn": lambda d, h: models.TCN(d, [h, h], kernel_size=2, dilations=[1, 2]),
 }
-"""Name -> constructor(input_size, hidden_size) of every built-in cell kind."""
+"""Name -> constructor(input_size, hidden_size) of every built-in cell kind and sequence
+wrapper (Stacked, Bidirectional, TCN: run with :func:`models.run_sequence`)."""
 
 
 def resolve_cell(name):
@@ -113,12 +122,15 @@ def cells(kinds=None, max_input=MAX_INPUT, max_hidden=MAX_HIDDEN, dtype="float64
     return cell_specs(kinds, max_input, max_hidden).map(lambda spec: spec.build(dtype))
 
 
-def sequences(input_size, max_steps=MAX_STEPS, max_batch=MAX_BATCH, bound=2.0,
+def sequences(input_size, max_steps=MAX_STEPS, max_batch=MAX_BATCH, bound=2.0, gap=0.01,
               dtype=np.float64):
-    """Input sequences (T, B, input_size) with entries in [-bound, bound]."""
+    """Input sequences (T, B, input_size) with entries in [-bound, -gap] or [gap, bound]:
+    exact zeros would put relu networks (TCN) on their kink, where central differences
+    and the one-sided derivative legitimately disagree."""
     shapes = st.tuples(st.integers(1, max_steps), st.integers(1, max_batch),
                        st.just(input_size))
-    elements = st.floats(-bound, bound, allow_nan=False, allow_subnormal=False, width=64)
+    magnitudes = st.floats(gap, bound, allow_nan=False, allow_subnormal=False, width=64)
+    elements = st.tuples(magnitudes, st.sampled_from((1.0, -1.0))).map(lambda v: v[0] * v[1])
     return shapes.flatmap(lambda shape: npst.arrays(dtype, shape, elements=elements))
 
 
