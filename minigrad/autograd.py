@@ -58,12 +58,15 @@ class _Gradients:
         pairs = self.pending.pop(id(t), None)
         if pairs is None:
             return
-        xp = backend.get_array_module(pairs[0][0])
-        a = [a.reshape(-1, a.shape[-1]) for a, _ in pairs]
+        xp = backend.get_array_module(pairs[0][1])
         b = [b.reshape(-1, b.shape[-1]) for _, b in pairs]
-        a = a[0] if len(a) == 1 else xp.concatenate(a)
         b = b[0] if len(b) == 1 else xp.concatenate(b)
-        g = Tensor(a.T @ b)
+        if pairs[0][0] is None:
+            g = Tensor(b.sum(axis=0))
+        else:
+            a = [a.reshape(-1, a.shape[-1]) for a, _ in pairs]
+            a = a[0] if len(a) == 1 else xp.concatenate(a)
+            g = Tensor(a.T @ b)
         if id(t) in self.grads:
             self.add(t, g)
         else:
@@ -98,6 +101,22 @@ class _Gradients:
         self.flush(t)
         self.owned.discard(id(t))
         return self.grads.pop(id(t), None)
+
+
+def _defer(sums, leaves, outer, g, t, parents, kwargs):
+    """Hand the deferrable gradients of ``t``'s node to ``sums``; returns their indices."""
+    deferred = []
+    for index, pair_of in outer.items():
+        if index >= len(parents) or not parents[index].requires_grad:
+            continue
+        pair = pair_of(g, t, *parents, **kwargs)
+        if pair is not None:
+            p = parents[index]
+            if p.node is None:
+                leaves[id(p)] = p
+            sums.defer(p, *pair)
+            deferred.append(index)
+    return deferred
 
 
 def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None):
@@ -136,18 +155,12 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             elif op.vjp_all is not None:
                 parent_grads = op.vjp_all(g, t, *parents, **kwargs)
             else:
-                deferred = -1
+                deferred = ()
                 if op.outer is not None and not create_graph:
-                    index, outer = op.outer
-                    p = parents[index]
-                    pair = outer(g, t, *parents, **kwargs) if p.requires_grad else None
-                    if pair is not None:
-                        if p.node is None:
-                            leaves[id(p)] = p
-                        sums.defer(p, *pair)
-                        deferred = index
-                parent_grads = [vjp(g, t, *parents, **kwargs) if p.requires_grad and i != deferred
-                                else None for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
+                    deferred = _defer(sums, leaves, op.outer, g, t, parents, kwargs)
+                parent_grads = [vjp(g, t, *parents, **kwargs)
+                                if p.requires_grad and i not in deferred else None
+                                for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
             for p, gp in zip(parents, parent_grads):
                 if gp is None or not p.requires_grad:
                     continue

@@ -101,8 +101,7 @@ def dropout(x, p=0.5, training=True, rng=None):
 
 def linear(x, weight, bias=None):
     """x W^T + b, with PyTorch's layout of ``weight`` (out_features, in_features)."""
-    out = ops.linear(x, weight)
-    return out if bias is None else out + bias
+    return ops.linear(x, weight, bias)
 
 
 def sigmoid(x):

@@ -124,12 +124,22 @@ def _matmul_outer(g, out, x, y):
     return (x.data, g.data) if y.ndim == 2 and x.ndim >= 2 else None
 
 
-_matmul.outer = (1, _matmul_outer)
+_matmul.outer = {1: _matmul_outer}
 
-_linear = primitive("linear")(lambda xp, x, weight: x @ weight.T)
-defvjp(_linear, lambda g, out, x, weight: g @ weight,
-                lambda g, out, x, weight: _as_rows(g).T @ _as_rows(x))
-_linear.outer = (1, lambda g, out, x, weight: (g.data, x.data))
+
+def _linear_forward(xp, x, weight, bias=None):
+    out = x @ weight.T
+    if bias is not None:
+        out += bias
+    return out
+
+
+_linear = primitive("linear")(_linear_forward)
+defvjp(_linear, lambda g, out, x, weight, bias=None: g @ weight,
+                lambda g, out, x, weight, bias=None: _as_rows(g).T @ _as_rows(x),
+                lambda g, out, x, weight, bias=None: g)
+_linear.outer = {1: lambda g, out, x, weight, bias=None: (g.data, x.data),
+                 2: lambda g, out, x, weight, bias=None: (None, g.data)}
 
 
 def _as_rows(t):
@@ -137,9 +147,9 @@ def _as_rows(t):
     return t.reshape(-1, t.shape[-1])
 
 
-def linear(x, weight):
-    """x W^T for W of shape (out, in) and x of shape (..., in), without a transpose node."""
-    return _call(_linear, x, weight)
+def linear(x, weight, bias=None):
+    """x W^T + b for W of shape (out, in), x of shape (..., in): one op, no transpose node."""
+    return _call(_linear, x, weight) if bias is None else _call(_linear, x, weight, bias)
 
 
 # -- elementwise functions ---------------------------------------------------------------

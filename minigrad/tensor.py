@@ -248,9 +248,10 @@ class Op:
     built from Tensor ops so that backward can itself be differentiated. ``vjp_all`` instead
     returns the gradients of all inputs at once (for ops with a variable number of inputs).
     Two optional shortcuts serve plain backward passes: ``scatter`` adds an indexed
-    gradient into a buffer in place, and ``outer = (i, f)`` says that input ``i``'s gradient
-    is ``a^T b`` for ``(a, b) = f(g, out, *inputs)``, so a weight used at every time step
-    gets one matmul over all steps instead of one per step.
+    gradient into a buffer in place, and ``outer = {i: f}`` says that input ``i``'s gradient
+    is ``a^T b`` for ``(a, b) = f(g, out, *inputs)`` (the row sum of ``b`` when ``a`` is
+    None), so a weight used at every time step gets one matmul over all steps instead of
+    one per step.
     """
     __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter", "outer")
 
