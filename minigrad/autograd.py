@@ -1,8 +1,10 @@
 """Reverse mode: walk the recorded graph from the outputs back to the inputs.
 
 The walk is iterative (a 100,000-op chain needs no recursion) and visits each node once,
-after every node that uses its output. Gradients of tensors used more than once are added
-up; the sums the engine makes itself are updated in place.
+after every node that uses its output: nodes are numbered as they are made, a node is
+always made after its inputs, so the reverse of that numbering is a topological order.
+Gradients of tensors used more than once are added up; the sums the engine makes itself
+are updated in place.
 """
 from . import backend
 from .ops import unbroadcast
@@ -10,29 +12,29 @@ from .tensor import Tensor, detect_anomaly, set_grad_enabled, state
 
 
 def _topological_order(roots):
-    """Tensors that need a gradient, each after all tensors computed from it."""
-    order, seen = [], set()
-    stack = [(t, False) for t in roots if t.requires_grad]
+    """The non-leaf tensors reachable from ``roots`` that need a gradient, each before
+    the tensors it was computed from (latest made first)."""
+    reached = {}
+    stack = [t for t in roots if t.requires_grad and t.node is not None]
     while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
+        t = stack.pop()
+        if id(t) in reached:
             continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
         node = t.node
-        if node is None:
-            continue
         if node.parents is None:
             raise RuntimeError(
                 f"backward through a graph that was already freed: op '{node.op.name}' at "
                 f"scope '{node.path}' released its inputs after the first backward; pass "
                 f"retain_graph=True to the first backward() to go through it twice")
-        stack.append((t, True))
-        stack.extend((p, False) for p in node.parents if p.requires_grad and id(p) not in seen)
-    order.reverse()
-    return order
+        reached[id(t)] = t
+        for p in node.parents:
+            if p.node is not None and p.requires_grad and id(p) not in reached:
+                stack.append(p)
+    return sorted(reached.values(), key=_made_at, reverse=True)
+
+
+def _made_at(t):
+    return t.node.order
 
 
 def _check_finite(g, node):
@@ -75,7 +77,7 @@ class _Gradients:
 
     def add(self, t, g):
         key = id(t)
-        if g.shape != t.shape:
+        if g.data.shape != t.data.shape:
             g = unbroadcast(g, t.shape)
         old = self.grads.get(key)
         if old is None:
@@ -98,9 +100,12 @@ class _Gradients:
         node.op.scatter(g.xp, old.data, node.kwargs["index"], g.data)
 
     def pop(self, t):
-        self.flush(t)
-        self.owned.discard(id(t))
-        return self.grads.pop(id(t), None)
+        key = id(t)
+        if key in self.pending:
+            self.flush(t)
+        if key in self.owned:
+            self.owned.discard(key)
+        return self.grads.pop(key, None)
 
 
 def _defer(sums, leaves, outer, g, t, parents, kwargs):
@@ -136,8 +141,9 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                 sums.add(t, g)
                 if t.node is None:
                     leaves[id(t)] = t
+        add, pop = sums.add, sums.pop
         for t in order:
-            g = sums.pop(t)
+            g = pop(t)
             if g is None:
                 continue
             if wanted is not None and id(t) in wanted:
@@ -155,12 +161,14 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             elif op.vjp_all is not None:
                 parent_grads = op.vjp_all(g, t, *parents, **kwargs)
             else:
-                deferred = ()
                 if op.outer is not None and not create_graph:
                     deferred = _defer(sums, leaves, op.outer, g, t, parents, kwargs)
-                parent_grads = [vjp(g, t, *parents, **kwargs)
-                                if p.requires_grad and i not in deferred else None
-                                for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
+                    parent_grads = [vjp(g, t, *parents, **kwargs)
+                                    if p.requires_grad and i not in deferred else None
+                                    for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
+                else:
+                    parent_grads = [vjp(g, t, *parents, **kwargs) if p.requires_grad else None
+                                    for vjp, p in zip(op.vjps, parents)]
             for p, gp in zip(parents, parent_grads):
                 if gp is None or not p.requires_grad:
                     continue
@@ -168,7 +176,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                     _check_finite(gp, node)
                 if p.node is None:
                     leaves[id(p)] = p
-                sums.add(p, gp)
+                add(p, gp)
             if not retain_graph:
                 node.parents = None
         for key, leaf in leaves.items():

@@ -5,6 +5,7 @@ arguments, and the scope path that was active (``t=3/lstm/forget_gate``). That i
 recorded graph; :mod:`minigrad.autograd` walks it backwards.
 """
 import contextlib
+import itertools
 
 import numpy as np
 
@@ -20,12 +21,17 @@ class _State:
 state = _State()
 
 
+_creation_order = itertools.count()
+
+
 class Node:
-    """How a tensor was made: ``op(*parents, **kwargs)`` inside ``scope``."""
-    __slots__ = ("op", "parents", "kwargs", "scope")
+    """How a tensor was made: ``op(*parents, **kwargs)`` inside ``scope``. ``order`` counts
+    nodes as they are made, so a node's parents always have a smaller one."""
+    __slots__ = ("op", "parents", "kwargs", "scope", "order")
 
     def __init__(self, op, parents, kwargs, scope):
         self.op, self.parents, self.kwargs, self.scope = op, parents, kwargs, scope
+        self.order = next(_creation_order)
 
     @property
     def path(self):
