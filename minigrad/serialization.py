@@ -30,6 +30,9 @@ def save(obj, path):
             np.savez(f, **payload)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)   # mkstemp makes it private; give it open()'s mode
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
