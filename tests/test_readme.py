@@ -30,6 +30,8 @@ def test_readme_tour_runs(tmp_path, monkeypatch, capsys):
     assert "[ 3. -6. 12.]" in out
     assert "t=3/lstm/forget_gate" in out
     assert "t=19/lstm/hidden" in out
+    assert "(20, 4, 32) (20, 4, 32) (20, 4, 16) 15" in out
+    assert "hello" in out.splitlines()
 
 
 if __name__ == "__main__":
