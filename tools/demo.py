@@ -115,7 +115,37 @@ def loss_curve(context):
     print(f"wrote {path}")
 
 
-SECTIONS = [hello, charlm, loss_curve]
+def pictures(context):
+    """The unrolled and folded graphs of every cell (docs/gallery/, what the README shows),
+    and an LSTM's BPTT graph with edges shaded by gradient norm."""
+    heading("unrolled and folded graphs (SVG)")
+    from tools import gallery
+    from tools.render import examples, render
+    gallery.main([os.path.join("docs", "gallery")])
+    module, outputs, title = examples.build("lstm", 6)
+    for view in ("unrolled", "folded"):
+        path = render(outputs, os.path.join(context["out"], f"lstm_{view}.svg"), view=view,
+                      module=module, title=title)
+        print(path)
+    module, outputs, title = examples.build("rnn", 8)
+    path = render(examples.last_step_loss(outputs),
+                  os.path.join(context["out"], "rnn_backward.svg"), detail="op",
+                  backward=True, module=module, title=title)
+    print(path)
+
+
+def gradient_flow(context):
+    """||dL/dh_t|| of a tanh RNN, an LSTM and a GRU on one plot, then the quick experiments
+    of the lecture notes (vanishing, exploding, clipping, LSTM memory, leaky units, delays)."""
+    heading("gradient flow through time")
+    from tools import experiments
+    from tools.cli import main as cli
+    cli(["gradflow", "--cells", "rnn,lstm,gru", "--steps", "100",
+         "-o", os.path.join(context["out"], "gradflow.png")])
+    experiments.run_quick(os.path.join(context["out"], "experiments"))
+
+
+SECTIONS = [hello, charlm, loss_curve, pictures, gradient_flow]
 
 
 def main(out=OUT):
