@@ -1,5 +1,6 @@
 """Saving and loading arrays as ``.npz``: written to a temporary file and renamed, so a file
 is either complete or absent; read back without pickle."""
+import contextlib
 import os
 import tempfile
 import zipfile
@@ -8,6 +9,30 @@ import numpy as np
 
 FORMAT_KEY = "__minigrad_format__"
 FORMAT_VERSION = 1
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb"):
+    """A file to write ``path`` through: a temporary file beside it, renamed onto ``path``
+    only once everything is written, and removed if anything fails."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-",
+                                         suffix=os.path.splitext(path)[1])
+    try:
+        with os.fdopen(handle, mode) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)   # mkstemp makes it private; give it open()'s mode
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
 
 
 def save(obj, path):
@@ -21,24 +46,9 @@ def save(obj, path):
         if value.dtype == object:
             raise TypeError(f"save: entry {key!r} is not an array of numbers or strings")
         payload[key] = value
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)   # mkstemp makes it private; give it open()'s mode
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    return path
+    with atomic_write(path) as f:
+        np.savez(f, **payload)
+    return os.fspath(path)
 
 
 def load(path):

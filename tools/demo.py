@@ -16,6 +16,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np
 
 import minigrad as mg
+from minigrad.serialization import atomic_write
 from models.charlm import CharLM, Vocabulary, stream_batch
 from models.corpus import split_text, stdlib_docstrings
 from models.ngram import best_baseline
@@ -108,10 +109,9 @@ def loss_curve(context):
     axis.legend()
     figure.tight_layout()
     path = os.path.join(context["out"], "charlm_loss.png")
-    temporary = path + ".tmp.png"
-    figure.savefig(temporary, dpi=100)
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png", dpi=100)
     plt.close(figure)
-    os.replace(temporary, path)
     print(f"wrote {path}")
 
 

@@ -10,11 +10,11 @@ roughly like rho(W_hh)^(T-t) (000_*.txt, "Vanishing Gradients in RNN"). The func
 measure those quantities by autodiff through the graph :func:`models.unroll` would build.
 """
 import os
-import tempfile
 
 import numpy as np
 
 import minigrad as mg
+from minigrad.serialization import atomic_write
 
 LOSSES = ("last", "all")
 
@@ -213,16 +213,8 @@ def write_figure(figure, path):
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
     if suffix not in ("png", "svg"):
         raise ValueError(f"figure file {path!r} must end in .png or .svg")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, suffix=f".{suffix}")
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format=suffix, dpi=120, bbox_inches="tight")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with atomic_write(path) as f:
+        figure.savefig(f, format=suffix, dpi=120, bbox_inches="tight")
     return path
 
 

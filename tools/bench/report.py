@@ -1,8 +1,8 @@
 """Printing results: readable tables, and JSON lines (one object per measurement)."""
 import json
 import math
-import os
-import tempfile
+
+from minigrad.serialization import atomic_write
 
 
 def _fmt(value, digits=3):
@@ -64,13 +64,5 @@ def json_lines(results):
 
 def write_atomic(path, text):
     """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".bench-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    with atomic_write(path, "w") as file:
+        file.write(text)

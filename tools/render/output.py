@@ -1,9 +1,10 @@
 """Writing a rendered graph to a file: atomically, and with a clear word when ``dot`` is
 missing."""
 import os
-import tempfile
 
 import graphviz
+
+from minigrad.serialization import atomic_write
 
 from .build import to_dot
 
@@ -32,19 +33,9 @@ def dot_bytes(digraph, format="svg"):
 
 def write_atomic(path, data):
     """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".render-", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return path
+    with atomic_write(path) as f:
+        f.write(data)
+    return os.fspath(path)
 
 
 def render(outputs, path, format="svg", **options):
