@@ -32,6 +32,12 @@ def test_readme_tour_runs(tmp_path, monkeypatch, capsys):
     assert "t=19/lstm/hidden" in out
     assert "(20, 4, 32) (20, 4, 32) (20, 4, 16) 15" in out
     assert "hello" in out.splitlines()
+    assert "lstm.svg" in out.splitlines()
+    assert "(5, 2, 8, 8) True" in out
+    reached = dict(line.split() for line in out.splitlines()
+                   if line.startswith(("RNNCell ", "LSTMCell ")))
+    assert float(reached["LSTMCell"]) > 1e6 * float(reached["RNNCell"])   # the RNN forgets
+    assert (tmp_path / "lstm.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
 
 
 if __name__ == "__main__":
