@@ -74,3 +74,21 @@ def to_backend(array, name):
     if name == "numpy":
         return array if isinstance(array, np.ndarray) else cupy().asnumpy(array)
     return cupy().asarray(array)
+
+
+def keep_freed_memory(trim_threshold=1 << 30, mmap_threshold=1 << 25, top_pad=1 << 27):
+    """Ask glibc's allocator to keep freed memory for reuse rather than hand it back to the
+    operating system at once. Training allocates and frees the same large arrays at every
+    time step; without this each new one is fresh memory that page-faults as it is first
+    written (the cost PyTorch's caching allocator avoids). Raises the process's resident
+    memory; returns False where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    trim, pad, mmap = -1, -2, -3   # M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD
+    return all(mallopt(option, value) == 1 for option, value in
+               ((trim, trim_threshold), (pad, top_pad), (mmap, mmap_threshold)))

@@ -97,3 +97,11 @@ def test_foreign_files(tmp_path):
 def test_reserved_key_is_refused(tmp_path):
     with pytest.raises(ValueError, match="reserved"):
         mg.save({"__minigrad_format__": np.ones(1)}, tmp_path / "x.npz")
+
+
+def test_keep_freed_memory_reaches_glibc_malloc():
+    import platform
+
+    import minigrad as mg
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert mg.backend.keep_freed_memory() is expected

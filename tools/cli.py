@@ -38,6 +38,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 0
+    minigrad.backend.keep_freed_memory()
     try:
         return args.run(args) or 0
     except CommandError as exc:

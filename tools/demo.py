@@ -149,6 +149,7 @@ SECTIONS = [hello, charlm, loss_curve, pictures, gradient_flow]
 
 
 def main(out=OUT):
+    mg.backend.keep_freed_memory()
     os.makedirs(out, exist_ok=True)
     context = {"out": out}
     began = time.perf_counter()

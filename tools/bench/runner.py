@@ -87,6 +87,7 @@ def run(args):
     if args.threads and not set_blas_threads(args.threads):
         raise CommandError(f"--threads {args.threads}: could not reach OpenBLAS to set its "
                            f"thread count; set OPENBLAS_NUM_THREADS={args.threads} instead")
+    minigrad.backend.keep_freed_memory()   # for every system measured in this process
     configs = [CONFIGS[name] for name in (PUBLIC_CONFIGS if args.config == "all"
                                           else (args.config,))]
     if args.profile:
