@@ -160,7 +160,7 @@ log = primitive("log")(lambda xp, x: xp.log(x))
 defvjp(log, lambda g, out, x: g / x)
 
 tanh = primitive("tanh")(lambda xp, x: xp.tanh(x))
-defvjp(tanh, lambda g, out, x: g * (1 - out * out))
+defvjp(tanh, lambda g, out, x: g - g * out * out)              # 1 - tanh^2
 
 
 def _sigmoid(xp, x):
@@ -169,7 +169,7 @@ def _sigmoid(xp, x):
 
 
 sigmoid = primitive("sigmoid")(_sigmoid)
-defvjp(sigmoid, lambda g, out, x: g * out * (1 - out))
+defvjp(sigmoid, lambda g, out, x: g * (out - out * out))      # sigma (1 - sigma)
 
 relu = primitive("relu")(lambda xp, x: xp.maximum(x, 0))
 defvjp(relu, lambda g, out, x: g * constant((x.data > 0).astype(x.dtype)))
