@@ -141,4 +141,5 @@ def unroll(cell, xs, state=None, reverse=False):
         with mg.scope(f"t={t}"), mg.scope(cell.kind):
             state = cell.step(projected[t], state)
         hs[t] = cell.output(state)
-    return mg.stack(hs), state
+    with mg.scope("outputs"):
+        return mg.stack(hs), state

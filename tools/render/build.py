@@ -6,6 +6,7 @@ from .folded import folded_edges, folded_scope
 from .gradients import gradient_norms, shade
 from .graph import extract, parameter_names
 from .picture import build
+from .placement import time_ordered_layout
 from .unrolled import unrolled_edges, unrolled_scope
 
 VIEWS = ("unrolled", "folded")
@@ -51,4 +52,6 @@ def to_dot(outputs, view="unrolled", detail="cell", backward=False, max_nodes=MA
     """
     picture, scale = picture_of(outputs, view, detail, backward, max_nodes, module, params,
                                 loss)
-    return emit_dot.emit(picture, scale, title)
+    digraph = emit_dot.emit(picture, scale, title)
+    layout = time_ordered_layout(digraph, emit_dot.step_clusters(picture))
+    return emit_dot.emit(picture, scale, title, layout) if layout else digraph

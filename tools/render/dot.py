@@ -9,6 +9,7 @@ import graphviz
 from . import escape
 from .gradients import UNREACHED
 from .graph import INPUT, PARAMETER, STATE
+from .placement import PlacedDigraph
 from .picture import CELL, DATA, DELAY, OP, PARAMETER_EDGE, RECURRENT, STATE_VALUE
 from .steps import is_step_scope
 
@@ -50,9 +51,9 @@ def _cluster_tree(picture):
     return order, inside, children
 
 
-def _cluster_attrs(key, folded):
+def _cluster_attrs(key, folded, notes=None):
     name = key[-1]
-    attrs = {"label": escape.label(name), "fontname": FONT, "fontsize": "11", "labelloc": "b"}
+    attrs = {"label": escape.label((notes or {}).get(key, name)), "fontname": FONT, "fontsize": "11", "labelloc": "b"}
     if is_step_scope(name) or (folded and name == "t"):
         attrs.update(style="rounded,filled", fillcolor="#f3f4f8", color="#7a7f99",
                      penwidth="1.4", fontsize="13", **{"class": "step"})
@@ -117,9 +118,31 @@ def _legend(picture, colours, scale):
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2">{cells}</TABLE>>'
 
 
-def emit(picture, scale=None, title=None):
-    """The :class:`graphviz.Digraph` of ``picture`` (``scale`` adds the gradient legend)."""
-    dot = graphviz.Digraph("minigrad")
+def step_clusters(picture):
+    """recurrence (frame) -> [(t, DOT cluster name)] of the unrolled view's step clusters."""
+    if picture.folded:
+        return {}
+    order, _, _ = _cluster_tree(picture)
+    steps = {}
+    for number, key in enumerate(order):
+        if is_step_scope(key[-1]):
+            steps.setdefault(key[:-1], []).append((int(key[-1][2:]), f"cluster_{number}"))
+    return steps
+
+
+def emit(picture, scale=None, title=None, layout=None):
+    """The :class:`graphviz.Digraph` of ``picture`` (``scale`` adds the gradient legend).
+
+    With a ``layout`` (:func:`tools.render.placement.time_ordered_layout`) every node and
+    cluster gets its position, and the graph is drawn by ``neato -n2`` instead of ``dot``.
+    """
+    layout = layout or {}
+    if layout:
+        dot = PlacedDigraph("minigrad", engine="neato",
+                            comment="positions fixed: draw with neato -n2")
+        dot.attr(**layout["graph"])
+    else:
+        dot = graphviz.Digraph("minigrad")
     dot.attr(rankdir="BT", newrank="true", nodesep="0.25", ranksep="0.35", fontname=FONT,
              compound="true")
     if title:
@@ -128,22 +151,28 @@ def emit(picture, scale=None, title=None):
     dot.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
     order, inside, children = _cluster_tree(picture)
     numbers = {key: i for i, key in enumerate(order)}
+    node_places, cluster_places = layout.get("nodes", {}), layout.get("clusters", {})
 
     def fill(graph, key):
         for box in inside[key]:
-            graph.node(box.id, escape.label(box.label), **_node_attrs(box))
+            graph.node(box.id, escape.label(box.label), **_node_attrs(box),
+                       **node_places.get(box.id, {}))
         for child in children[key]:
-            with graph.subgraph(name=f"cluster_{numbers[child]}") as sub:
-                sub.attr(**_cluster_attrs(child, picture.folded))
+            name = f"cluster_{numbers[child]}"
+            with graph.subgraph(name=name) as sub:
+                sub.attr(**_cluster_attrs(child, picture.folded, picture.notes),
+                         **cluster_places.get(name, {}))
                 fill(sub, child)
 
     fill(dot, ())
     colours = state_colours(picture)
+    edge_places = {ends: list(places) for ends, places in layout.get("edges", {}).items()}
     for line in picture.lines:
-        if _reversed(line, picture):
-            dot.edge(line.target, line.source, **_edge_attrs(line, colours, True))
-        else:
-            dot.edge(line.source, line.target, **_edge_attrs(line, colours, False))
+        backwards = _reversed(line, picture)
+        tail, head = (line.target, line.source) if backwards else (line.source, line.target)
+        places = edge_places.get((tail, head))
+        dot.edge(tail, head, **_edge_attrs(line, colours, backwards),
+                 **(places.pop(0) if places else {}))
     for row in picture.aligned:
         with dot.subgraph() as same:
             same.attr(rank="same")
@@ -151,7 +180,7 @@ def emit(picture, scale=None, title=None):
                 same.node(box_id)
     with dot.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", style="rounded", color="#a0a0a0", fontname=FONT,
-                    **{"class": "legend"})
+                    **{"class": "legend"}, **cluster_places.get("cluster_legend", {}))
         legend.node("legend", _legend(picture, colours, scale), shape="plaintext",
-                    fontsize="9", **{"class": "legend"})
+                    fontsize="9", **{"class": "legend"}, **node_places.get("legend", {}))
     return dot

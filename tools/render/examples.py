@@ -37,7 +37,7 @@ def _cell(name):
 def _unrolled(name, steps):
     cell = _cell(name)
     hs, _ = models.unroll(cell, _sequence(steps))
-    return cell, hs, f"{type(cell).__name__}, unrolled over {steps} steps"
+    return cell, hs, f"{type(cell).__name__} over {steps} time steps"
 
 
 def _bidirectional(steps):
