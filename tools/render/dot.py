@@ -9,8 +9,8 @@ import graphviz
 from . import escape
 from .gradients import UNREACHED
 from .graph import INPUT, PARAMETER, STATE
-from .placement import PlacedDigraph
 from .picture import CELL, DATA, DELAY, OP, PARAMETER_EDGE, RECURRENT, STATE_VALUE
+from .placement import PlacedDigraph
 from .steps import is_step_scope
 
 FONT = "Helvetica"
