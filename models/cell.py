@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 import minigrad as mg
+from minigrad import functional as F
 from minigrad.nn import Module, Parameter, uniform
 
 
@@ -87,10 +88,25 @@ class Cell(Module):
                                  f"to match x_t {x.shape}, got {s.shape}")
 
     # -- one step ------------------------------------------------------------------------
+    def create_weights(self, gates, bias=True):
+        """PyTorch's layout for ``gates`` stacked gates: ``weight_ih`` (gates*H, D),
+        ``weight_hh`` (gates*H, H), ``bias_ih`` and ``bias_hh`` (gates*H,) or None; zeros
+        until :meth:`reset_parameters`."""
+        xp, rows = mg.backend.module(), gates * self.hidden_size
+        self.weight_ih = Parameter(xp.zeros((rows, self.input_size), "float32"))
+        self.weight_hh = Parameter(xp.zeros((rows, self.hidden_size), "float32"))
+        self.bias_ih = Parameter(xp.zeros(rows, "float32")) if bias else None
+        self.bias_hh = Parameter(xp.zeros(rows, "float32")) if bias else None
+
     def input_projection(self, x):
-        """The input's contribution to the pre-activations, for any leading shape; cells
-        without one return x unchanged."""
+        """The input's contribution to the pre-activations, for any leading shape (a whole
+        sequence at once); x unchanged unless a cell says otherwise."""
         return x
+
+    def linear_input_projection(self, x):
+        """W_ih x + b_ih: what ``input_projection`` is for cells built by
+        :meth:`create_weights` (``input_projection = Cell.linear_input_projection``)."""
+        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         raise NotImplementedError(f"{type(self).__name__}.step")

@@ -1,13 +1,8 @@
 """The LSTM with coupled input and forget gates (001_*.txt; Greff et al. 2017, "CIFG")."""
 import minigrad as mg
 from minigrad import functional as F
-from minigrad.nn import Parameter
 
 from .cell import Cell
-
-
-def _zeros(*shape):
-    return Parameter(mg.backend.module().zeros(shape, "float32"))
 
 
 class CoupledLSTMCell(Cell):
@@ -26,25 +21,20 @@ class CoupledLSTMCell(Cell):
     (in ``bias_ih``; ``bias_hh``'s share is zeroed).
     """
     kind = "coupled_lstm"
+    input_projection = Cell.linear_input_projection
     state_names = ("h", "c")
     gate_names = ("forget_gate", "cell_candidate", "output_gate")
 
     def __init__(self, input_size, hidden_size, bias=True, forget_bias=None,
                  learn_initial_state=False):
         super().__init__(input_size, hidden_size, learn_initial_state)
-        self.weight_ih = _zeros(3 * hidden_size, input_size)
-        self.weight_hh = _zeros(3 * hidden_size, hidden_size)
-        self.bias_ih = _zeros(3 * hidden_size) if bias else None
-        self.bias_hh = _zeros(3 * hidden_size) if bias else None
+        self.create_weights(3, bias)
         self.reset_parameters()
         if forget_bias is not None:
             if not bias:
                 raise ValueError("CoupledLSTMCell: forget_bias needs bias=True")
             self.bias_ih.data[:hidden_size] = forget_bias
             self.bias_hh.data[:hidden_size] = 0
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, c = state

@@ -27,6 +27,7 @@ class DeepTransitionRNNCell(Cell):
     l = 2 .. L; ``weight_shortcut`` (H, H). All U(-k, k), k = 1/sqrt(H).
     """
     kind = "deep_transition_rnn"
+    input_projection = Cell.linear_input_projection
 
     def __init__(self, input_size, hidden_size, transition_depth=2, shortcut=False,
                  learn_initial_state=False):
@@ -47,9 +48,6 @@ class DeepTransitionRNNCell(Cell):
             setattr(self, f"transition_bias_{layer}", Parameter(uniform((H,), bound)))
         if shortcut:
             self.weight_shortcut = Parameter(uniform((H, H), bound))
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, = state

@@ -1,13 +1,8 @@
 """The gated recurrent unit (Cho et al. 2014)."""
 import minigrad as mg
 from minigrad import functional as F
-from minigrad.nn import Parameter
 
 from .cell import Cell
-
-
-def _zeros(*shape):
-    return Parameter(mg.backend.module().zeros(shape, "float32"))
 
 
 class GRUCell(Cell):
@@ -20,18 +15,13 @@ class GRUCell(Cell):
         h_t  = z_t * h_{t-1} + (1 - z_t) * h'_t
     """
     kind = "gru"
+    input_projection = Cell.linear_input_projection
     gate_names = ("reset_gate", "update_gate", "candidate")
 
     def __init__(self, input_size, hidden_size, bias=True, learn_initial_state=False):
         super().__init__(input_size, hidden_size, learn_initial_state)
-        self.weight_ih = _zeros(3 * hidden_size, input_size)
-        self.weight_hh = _zeros(3 * hidden_size, hidden_size)
-        self.bias_ih = _zeros(3 * hidden_size) if bias else None
-        self.bias_hh = _zeros(3 * hidden_size) if bias else None
+        self.create_weights(3, bias)
         self.reset_parameters()
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, = state

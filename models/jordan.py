@@ -25,6 +25,7 @@ class JordanRNNCell(Cell):
     for the output layer).
     """
     kind = "jordan_rnn"
+    input_projection = Cell.linear_input_projection
     state_names = ("y",)
 
     def __init__(self, input_size, hidden_size, output_size=None, output_nonlinearity="tanh",
@@ -52,9 +53,6 @@ class JordanRNNCell(Cell):
 
     def state_sizes(self):
         return (self.out_features,)
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         y, = state

@@ -37,6 +37,7 @@ class LeakyRNNCell(Cell):
     be > 1). Other parameters are named and initialised as in :class:`RNNCell`.
     """
     kind = "leaky_rnn"
+    input_projection = Cell.linear_input_projection
 
     def __init__(self, input_size, hidden_size, tau=2.0, learn_tau=False, bias=True,
                  learn_initial_state=False):
@@ -51,10 +52,7 @@ class LeakyRNNCell(Cell):
                              f", got min {values.min()}")
         xp = mg.backend.module()
         self.learn_tau = learn_tau
-        self.weight_ih = Parameter(xp.zeros((hidden_size, input_size), "float32"))
-        self.weight_hh = Parameter(xp.zeros((hidden_size, hidden_size), "float32"))
-        self.bias_ih = Parameter(xp.zeros(hidden_size, "float32")) if bias else None
-        self.bias_hh = Parameter(xp.zeros(hidden_size, "float32")) if bias else None
+        self.create_weights(1, bias)
         self.reset_parameters(1 / math.sqrt(hidden_size))
         if learn_tau:
             self.tau_parameter = Parameter(xp.asarray(inverse_softplus(values - 1), "float32"))
@@ -76,9 +74,6 @@ class LeakyRNNCell(Cell):
         if self.fixed_tau.backend != self.weight_hh.backend:     # follow Module.to()
             self.fixed_tau = self.fixed_tau.to(self.weight_hh.backend)
         return self.fixed_tau
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, = state

@@ -1,13 +1,8 @@
 """The LSTM cell (Hochreiter & Schmidhuber 1997, with a forget gate, Gers et al. 2000)."""
 import minigrad as mg
 from minigrad import functional as F
-from minigrad.nn import Parameter
 
 from .cell import Cell
-
-
-def _zeros(*shape):
-    return Parameter(mg.backend.module().zeros(shape, "float32"))
 
 
 class LSTMCell(Cell):
@@ -25,16 +20,14 @@ class LSTMCell(Cell):
     Jozefowicz et al. 2015) sets b_f, split as forget_bias in ``bias_ih`` and 0 in ``bias_hh``.
     """
     kind = "lstm"
+    input_projection = Cell.linear_input_projection
     state_names = ("h", "c")
     gate_names = ("input_gate", "forget_gate", "cell_candidate", "output_gate")
 
     def __init__(self, input_size, hidden_size, bias=True, forget_bias=None,
                  learn_initial_state=False):
         super().__init__(input_size, hidden_size, learn_initial_state)
-        self.weight_ih = _zeros(4 * hidden_size, input_size)
-        self.weight_hh = _zeros(4 * hidden_size, hidden_size)
-        self.bias_ih = _zeros(4 * hidden_size) if bias else None
-        self.bias_hh = _zeros(4 * hidden_size) if bias else None
+        self.create_weights(4, bias)
         self.reset_parameters()
         if forget_bias is not None:
             if not bias:
@@ -42,9 +35,6 @@ class LSTMCell(Cell):
             H = hidden_size
             self.bias_ih.data[H:2 * H] = forget_bias
             self.bias_hh.data[H:2 * H] = 0
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def gates(self, projected, h):
         """Pre-activations of the four gates, (B, 4H) split into i, f, g, o."""

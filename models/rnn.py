@@ -1,7 +1,6 @@
 """The Elman RNN cell."""
 import minigrad as mg
 from minigrad import functional as F
-from minigrad.nn import Parameter
 
 from .cell import Cell
 
@@ -15,6 +14,7 @@ class RNNCell(Cell):
     k = 1/sqrt(hidden_size) initialisation follow ``torch.nn.RNNCell``.
     """
     kind = "rnn"
+    input_projection = Cell.linear_input_projection
 
     def __init__(self, input_size, hidden_size, nonlinearity="tanh", bias=True,
                  learn_initial_state=False):
@@ -23,14 +23,8 @@ class RNNCell(Cell):
             raise ValueError(f"RNNCell: nonlinearity must be one of {NONLINEARITIES}, "
                              f"got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        self.weight_ih = Parameter(mg.backend.module().zeros((hidden_size, input_size), "float32"))
-        self.weight_hh = Parameter(mg.backend.module().zeros((hidden_size, hidden_size), "float32"))
-        self.bias_ih = Parameter(mg.backend.module().zeros(hidden_size, "float32")) if bias else None
-        self.bias_hh = Parameter(mg.backend.module().zeros(hidden_size, "float32")) if bias else None
+        self.create_weights(1, bias)
         self.reset_parameters()
-
-    def input_projection(self, x):
-        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, projected, state):
         h, = state
