@@ -3,6 +3,7 @@ import minigrad as mg
 from minigrad import functional as F
 
 from .cell import Cell
+from .lstm import cell_and_hidden
 
 
 class CoupledLSTMCell(Cell):
@@ -49,8 +50,4 @@ class CoupledLSTMCell(Cell):
             g = g.tanh()
         with mg.scope("output_gate"):
             o = o.sigmoid()
-        with mg.scope("cell_state"):
-            c = f * c + i * g
-        with mg.scope("hidden"):
-            h = o * c.tanh()
-        return h, c
+        return cell_and_hidden(i, f, g, o, c)

@@ -53,8 +53,13 @@ class LSTMCell(Cell):
             g = g.tanh()
         with mg.scope("output_gate"):
             o = o.sigmoid()
-        with mg.scope("cell_state"):
-            c = f * c + i * g
-        with mg.scope("hidden"):
-            h = o * c.tanh()
-        return h, c
+        return cell_and_hidden(i, f, g, o, c)
+
+
+def cell_and_hidden(input_gate, forget_gate, candidate, output_gate, c):
+    """c_t = f_t * c_{t-1} + i_t * g_t and h_t = o_t * tanh(c_t): equations (5)-(6)."""
+    with mg.scope("cell_state"):
+        c = forget_gate * c + input_gate * candidate
+    with mg.scope("hidden"):
+        h = output_gate * c.tanh()
+    return h, c
