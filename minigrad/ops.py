@@ -139,7 +139,7 @@ defvjp(_linear, lambda g, out, x, weight, bias=None: g @ weight,
                 lambda g, out, x, weight, bias=None: _as_rows(g).T @ _as_rows(x),
                 lambda g, out, x, weight, bias=None: g)
 _linear.outer = {1: lambda g, out, x, weight, bias=None: (g.data, x.data),
-                 2: lambda g, out, x, weight, bias=None: (None, g.data)}
+                 2: lambda g, out, x, weight, bias=None: (None, g.data) if bias.ndim == 1 else None}
 
 
 def _as_rows(t):

@@ -88,3 +88,20 @@ def test_unbroadcast_is_the_adjoint_of_broadcasting(data):
     lhs = float((np.broadcast_to(a, target) * g).sum())
     rhs = float((a * summed.numpy()).sum())
     assert np.isclose(lhs, rhs, rtol=1e-10, atol=1e-10)
+
+
+
+def test_linear_bias_of_any_broadcastable_shape_gets_its_own_shape_of_gradient():
+    """linear() sums a (out,) bias's gradient over all rows at once; other bias shapes go
+    through the ordinary unbroadcast. Both must equal x @ W.T + b built from matmul and add."""
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.standard_normal((3, 4)), requires_grad=True, dtype="float64")
+    weight = mg.tensor(rng.standard_normal((2, 4)), requires_grad=True, dtype="float64")
+    for bias_shape in [(2,), (3, 2), (1, 2)]:
+        bias = mg.tensor(rng.standard_normal(bias_shape), requires_grad=True, dtype="float64")
+        mg.functional.linear(x, weight, bias).tanh().sum().backward()
+        fused = bias.grad.numpy()
+        bias.grad = None
+        (x @ weight.T + bias).tanh().sum().backward()
+        assert fused.shape == bias_shape
+        np.testing.assert_allclose(fused, bias.grad.numpy(), rtol=1e-12)
