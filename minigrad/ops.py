@@ -129,16 +129,19 @@ _matmul.outer = {1: _matmul_outer}
 
 def _linear_forward(xp, x, weight, bias=None):
     out = x @ weight.T
-    if bias is not None:
-        out += bias
-    return out
+    if bias is None:
+        return out
+    if bias.dtype == out.dtype and np.broadcast_shapes(out.shape, bias.shape) == out.shape:
+        out += bias                     # the common case: no second array
+        return out
+    return out + bias
 
 
 _linear = primitive("linear")(_linear_forward)
 defvjp(_linear, lambda g, out, x, weight, bias=None: g @ weight,
                 lambda g, out, x, weight, bias=None: _as_rows(g).T @ _as_rows(x),
                 lambda g, out, x, weight, bias=None: g)
-_linear.outer = {1: lambda g, out, x, weight, bias=None: (g.data, x.data),
+_linear.outer = {1: lambda g, out, x, weight, bias=None: (g.data, x.data) if weight.ndim == 2 else None,
                  2: lambda g, out, x, weight, bias=None: (None, g.data) if bias.ndim == 1 else None}
 
 
