@@ -82,7 +82,7 @@ class TCN(Module):
         tcn(xs) -> (T, B, channels[-1]),        output t depends on x_{t-R+1} .. x_t
 
     with receptive field R = 1 + 2 (k-1) sum_i d_i (two convolutions per block).
-    Block i's ops sit in scope ``block={i}/conv1``, ``block={i}/conv2``, ``block={i}/residual``.
+    Block i's ops sit in scopes ``block={i} dilation={d_i}/conv1`` (and ``conv2``, ``residual``).
     """
     returns_state = False
 
@@ -113,8 +113,8 @@ class TCN(Module):
         if xs.ndim != 3 or xs.shape[2] != self.input_size or xs.shape[0] == 0:
             raise ValueError(f"TCN: xs must have shape (T >= 1, batch, {self.input_size}), "
                              f"got {xs.shape}")
-        for index, block in enumerate(self.blocks):
-            with mg.scope(f"block={index}"):
+        for index, (block, dilation) in enumerate(zip(self.blocks, self.dilations)):
+            with mg.scope(f"block={index} dilation={dilation}"):
                 xs = block(xs)
         return xs
 

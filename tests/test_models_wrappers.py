@@ -271,7 +271,8 @@ def test_tcn_gradcheck(T, B, kernel_size):
 def test_tcn_scopes_layout_and_bad_input(rng):
     tcn = models.TCN(2, [3, 3], kernel_size=2)
     out = tcn(mg.tensor(rng.normal(size=(4, 1, 2)), requires_grad=True))
-    assert {"block=0/conv1/matmul", "block=1/conv2/taps", "block=1/residual"} <= scopes_of(out)
+    assert {"block=0 dilation=1/conv1/matmul", "block=1 dilation=2/conv2/taps",
+            "block=1 dilation=2/residual"} <= scopes_of(out)
     assert tcn.block0.conv1.weight.shape == (3, 2, 2)       # (C_out, C_in, k) as torch.nn.Conv1d
     with pytest.raises(ValueError, match=r"TCN.*\(T >= 1, batch, 2\).*\(4, 1, 3\)"):
         tcn(mg.tensor(np.zeros((4, 1, 3))))
