@@ -27,7 +27,8 @@ def main(argv=None):
     folder = argv[0] if argv else os.path.join("docs", "gallery")
     for file_name, name, options in pictures():
         options = dict(options)
-        module, outputs, title = examples.build(name, options.pop("steps", STEPS))
+        module, outputs, title = examples.build(name, options.pop("steps", STEPS),
+                                                 options["view"])
         if options.get("backward"):
             outputs = examples.last_step_loss(outputs)
         path = render(outputs, os.path.join(folder, file_name), module=module, title=title,

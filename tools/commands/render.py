@@ -41,7 +41,7 @@ def run(args):
     _check("--format", fmt, FORMATS)
     if args.steps < 1:
         raise CommandError(f"--steps must be at least 1, got {args.steps}")
-    module, outputs, title = examples.build(args.cell, args.steps)
+    module, outputs, title = examples.build(args.cell, args.steps, args.view)
     if args.backward:
         outputs = examples.last_step_loss(outputs)
     with warnings.catch_warnings(record=True) as caught:

@@ -9,7 +9,7 @@ import graphviz
 from . import escape
 from .gradients import UNREACHED
 from .graph import INPUT, PARAMETER, STATE
-from .picture import CELL, DATA, DELAY, OP, PARAMETER_EDGE, RECURRENT, STATE_VALUE
+from .picture import CELL, DATA, DELAY, OP, PARAMETER_EDGE, RECURRENT, STACK, STATE_VALUE
 from .placement import PlacedDigraph
 from .steps import is_step_scope
 
@@ -20,13 +20,14 @@ NODE_STYLES = {
     STATE: {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#e4eef7"},
     OP: {"shape": "ellipse", "style": "filled", "fillcolor": "#ffffff"},
     CELL: {"shape": "box", "style": "rounded,filled", "fillcolor": "#c9ebc3"},
+    STACK: {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff"},
     STATE_VALUE: {"shape": "circle", "style": "filled", "fillcolor": "#dcd3f2", "width": "0.3",
                   "fixedsize": "true"},
     DELAY: {"shape": "square", "style": "filled", "fillcolor": "#000000", "width": "0.22",
             "height": "0.22", "fixedsize": "true", "fontcolor": "#000000"},
 }
 OUTPUT_FILL = "#f7b6a8"
-KIND_ORDER = (INPUT, STATE, PARAMETER, CELL, STATE_VALUE, OP, "output", DELAY)
+KIND_ORDER = (INPUT, STATE, PARAMETER, CELL, STATE_VALUE, OP, STACK, "output", DELAY)
 STATE_COLOURS = ("#1f5fbf", "#c03a2b", "#2a8a3e", "#8a4fbf", "#c07a12")
 EDGE_COLOURS = {DATA: "#404040", PARAMETER_EDGE: "#b89a3c"}
 
@@ -100,7 +101,7 @@ def _edge_attrs(line, colours, backwards):
 
 
 def _legend(picture, colours, scale):
-    kinds = {b.kind for b in picture.boxes.values()} | (
+    kinds = {b.kind for b in picture.boxes.values() if not b.output} | (
         {"output"} if any(b.output for b in picture.boxes.values()) else set())
     rows = []
     for kind in KIND_ORDER:

@@ -34,10 +34,12 @@ def _cell(name):
     return getattr(models, CLASSES[name])(INPUT_SIZE, HIDDEN_SIZE)
 
 
-def _unrolled(name, steps):
+def _unrolled(name, steps, view):
     cell = _cell(name)
     hs, _ = models.unroll(cell, _sequence(steps))
-    return cell, hs, f"{type(cell).__name__} over {steps} time steps"
+    if view == "folded":
+        return cell, hs, f"{type(cell).__name__}, folded: one step, a delay on each state"
+    return cell, hs, f"{type(cell).__name__}, unrolled over {steps} time steps"
 
 
 def _bidirectional(steps):
@@ -93,8 +95,9 @@ def last_step_loss(outputs):
     return outputs[outputs.shape[0] - 1].sum()
 
 
-def build(name, steps):
-    """``(module, outputs, title)`` of example ``name`` over ``steps`` time steps."""
+def build(name, steps, view="unrolled"):
+    """``(module, outputs, title)`` of example ``name`` over ``steps`` time steps; the title
+    of a single cell says which ``view`` it is drawn in."""
     if name not in NAMES:
         raise ValueError(f"unknown cell {name!r}; valid: {', '.join(available())}")
     if name not in available():
@@ -104,4 +107,4 @@ def build(name, steps):
         raise ValueError(f"steps must be at least 1, got {steps}")
     mg.manual_seed(0)
     builder = BUILDERS.get(name)
-    return builder(steps) if builder else _unrolled(name, steps)
+    return builder(steps) if builder else _unrolled(name, steps, view)

@@ -2,7 +2,8 @@
 
 Both views and both details come down to one :class:`Picture`. In op detail every recorded
 op is a box; in cell detail the ops of one cell step (``t=3/lstm/...``) share one box, and
-ops of any other scope (``inputs/lstm/input_projection``) one box per scope.
+ops of any other scope (``inputs/lstm/input_projection``) one box per scope, and the
+``reshape``s and ``concat`` that stack the steps' outputs (``mg.stack(hs)``) one box ``hs``.
 """
 from dataclasses import dataclass, field
 
@@ -10,7 +11,7 @@ from .graph import CONSTANT, OP
 from .steps import state_name, step_places
 
 DATA, PARAMETER_EDGE, RECURRENT = "data", "parameter", "recurrent"
-CELL, DELAY, STATE_VALUE = "cell", "delay", "state"
+CELL, DELAY, STATE_VALUE, STACK = "cell", "delay", "state", "stacked"
 _PREFIX = {OP: "op", CELL: "cell", "parameter": "param", "input": "input",
            "initial state": "state"}
 
@@ -76,17 +77,61 @@ def _box_for(node, detail, scope, boxes, groups):
     return boxes[groups[group]]
 
 
+def _stacks(graph):
+    """index -> concat index, for every op of a ``concat`` outside the steps whose inputs are
+    step outputs, each taken as is or through a ``reshape`` used by nothing else (what
+    ``mg.stack`` records): the concat itself and those reshapes."""
+    used_by = {}
+    for node in graph.nodes:
+        for p in node.parents:
+            used_by.setdefault(p, set()).add(node.index)
+    members = {}
+    for node in graph.nodes:
+        if node.op != "concat" or node.step is not None or not node.parents:
+            continue
+        reshapes = []
+        for p in node.parents:
+            parent = graph.nodes[p]
+            if parent.step is not None and parent.kind == OP:
+                continue
+            if (parent.op == "reshape" and parent.step is None and used_by[p] == {node.index}
+                    and graph.nodes[parent.parents[0]].step is not None):
+                reshapes.append(p)
+                continue
+            break
+        else:
+            members.update({i: node.index for i in reshapes + [node.index]})
+    return members
+
+
+def _stack_label(graph, concat):
+    node = graph.nodes[concat]
+    first = graph.nodes[node.parents[0]]
+    if first.step is None:
+        first = graph.nodes[first.parents[0]]
+    name = node.tensor.name or state_name(first.step, first.op) + "s"
+    return name + "\n" + node.label.split("\n", 1)[-1]
+
+
 def build(graph, edges, outputs, detail, scope_of, folded=False):
     """The :class:`Picture` of ``edges`` (source, target, delay) over ``graph``'s nodes."""
     boxes, groups, owner = {}, {}, {}
+    stacks = _stacks(graph) if detail == CELL else {}
     for node in graph.nodes:
         if node.kind == CONSTANT:
             continue
-        box = _box_for(node, detail, scope_of(node), boxes, groups)
+        if node.index in stacks:
+            box_id = f"stack{stacks[node.index]}"
+            box = boxes.setdefault(box_id, Box(box_id, STACK,
+                                               _stack_label(graph, stacks[node.index])))
+        else:
+            box = _box_for(node, detail, scope_of(node), boxes, groups)
         box.members.append(node.index)
         owner[node.index] = box
     if detail == CELL:
-        _add_state_boxes(graph, edges, boxes, owner)
+        stacked = {p for i in stacks for p in graph.nodes[i].parents
+                   if graph.nodes[p].step is not None}
+        _add_state_boxes(graph, edges, boxes, owner, stacked)
     for index in outputs:
         owner[index].output = True
     lines, by_key = [], {}
@@ -117,12 +162,13 @@ def build(graph, edges, outputs, detail, scope_of, folded=False):
     return picture
 
 
-def _add_state_boxes(graph, edges, boxes, owner):
+def _add_state_boxes(graph, edges, boxes, owner, stacked=()):
     """In cell detail, give each recurrent state a box of its own (``h``, ``c``) on top of its
-    cell, so the state that leaves step t and enters step t+1 can be seen."""
+    cell, so the state that leaves step t and enters step t+1 can be seen; so too each step
+    output that is ``stacked`` into the sequence of outputs."""
     for source, _, delay in edges:
         cell = owner.get(source)
-        if not delay or cell is None or cell.kind != CELL:
+        if not (delay or source in stacked) or cell is None or cell.kind != CELL:
             continue
         node = graph.nodes[source]
         box_id = f"state{source}"

@@ -9,6 +9,7 @@ clusters keep their width, the gaps between them are reused), together with what
 on that step (its initial state, the reshape of its output). The moved picture is then drawn
 by ``neato -n2``, which keeps every position it is given and routes the edges that were cut.
 """
+import itertools
 import json
 
 import graphviz
@@ -57,10 +58,10 @@ def _step_offsets(clusters, steps):
     for frame_steps in steps.values():
         boxes = [(_numbers(clusters[name]["bb"]), name) for _, name in sorted(frame_steps)]
         lefts = [bb[0] for bb, _ in boxes]
-        if all(a < b for a, b in zip(lefts, lefts[1:])):
+        if all(a < b for a, b in itertools.pairwise(lefts)):
             continue
         slots = sorted(bb for bb, _ in boxes)
-        gaps = [max(b[0] - a[2], MIN_GAP) for a, b in zip(slots, slots[1:])] + [0.0]
+        gaps = [max(b[0] - a[2], MIN_GAP) for a, b in itertools.pairwise(slots)] + [0.0]
         x = slots[0][0]
         for (bb, name), gap in zip(boxes, gaps):
             offsets[name] = x - bb[0]
