@@ -12,8 +12,14 @@ import numpy as np
 
 from tools import gradflow
 
-from .common import (decay_slope, elman_cell, figure_path, gaussian_inputs, predicted_curve,
-                     print_table)
+from .common import (
+    decay_slope,
+    elman_cell,
+    figure_path,
+    gaussian_inputs,
+    predicted_curve,
+    print_table,
+)
 
 
 def measure(spectral_radius, steps, hidden_size=64, input_size=4, batch=4, input_std=1e-6,
