@@ -34,17 +34,12 @@ class ManyToMany(Module):
             return self.head(hs), state
 
 
-class ManyToOne(Module):
+class ManyToOne(ManyToMany):
     """x_{1:T} -> z: "predict a single output at the end of the sequence" (002_*.txt):
     z = W_hz h_T + b_z, the head on the last step only (for a Bidirectional core that is
     [g_T ; h_T], the backward half having seen x_T alone).
     ``model(xs, state=None) -> (logits (B, output_size), state)``.
     """
-
-    def __init__(self, core, output_size):
-        super().__init__()
-        self.core, self.head = core, Linear(core.output_size, output_size)
-        self.input_size, self.output_size = core.input_size, output_size
 
     def forward(self, xs, state=None):
         hs, state = run_sequence(self.core, xs, state)

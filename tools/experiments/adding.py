@@ -14,9 +14,8 @@ import minigrad as mg
 from minigrad import functional as F
 from models.tasks import SequenceRegressor, adding_problem
 from models.train import Trainer
-from tools.gradflow import write_figure
 
-from .common import figure_path, print_table
+from .common import print_table, save_figure
 
 NAME = "adding"
 TITLE = "adding problem: LSTM vs tanh RNN"
@@ -74,10 +73,4 @@ def run(output_dir, quick=False, seed=0, log=print):
     axes.set_title(f"{TITLE}, T={length}")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
-    try:
-        path = write_figure(figure, figure_path(output_dir, NAME))
-    finally:
-        plt.close(figure)
-    log(f"figure: {path}")
-    results["figure"] = path
-    return results
+    return save_figure(figure, output_dir, NAME, results, log)

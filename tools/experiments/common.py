@@ -75,3 +75,17 @@ def _cell(value):
 def figure_path(output_dir, name, suffix="png"):
     os.makedirs(output_dir, exist_ok=True)
     return os.path.join(output_dir, f"{name}.{suffix}")
+
+
+def save_figure(figure, output_dir, name, results, log=print):
+    """Write ``figure`` as ``output_dir/name.png``, close it, log and record its path."""
+    import matplotlib.pyplot as plt
+
+    from tools.gradflow import write_figure
+    try:
+        path = write_figure(figure, figure_path(output_dir, name))
+    finally:
+        plt.close(figure)
+    log(f"figure: {path}")
+    results["figure"] = path
+    return results

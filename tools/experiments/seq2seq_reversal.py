@@ -17,9 +17,8 @@ import models
 from minigrad import functional as F
 from minigrad.optim import Adam, clip_grad_norm
 from models.tasks import DIGIT_WORDS, translation_pairs
-from tools.gradflow import write_figure
 
-from .common import figure_path, print_table
+from .common import print_table, save_figure
 
 NAME = "seq2seq_reversal"
 TITLE = "seq2seq: reversing the source learns faster"
@@ -108,10 +107,4 @@ def run(output_dir, quick=False, seed=0, log=print):
         axes.grid(True, alpha=0.3)
         axes.legend()
     figure.suptitle(TITLE)
-    try:
-        path = write_figure(figure, figure_path(output_dir, NAME))
-    finally:
-        plt.close(figure)
-    log(f"figure: {path}")
-    results["figure"] = path
-    return results
+    return save_figure(figure, output_dir, NAME, results, log)

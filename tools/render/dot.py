@@ -52,9 +52,9 @@ def _cluster_tree(picture):
     return order, inside, children
 
 
-def _cluster_attrs(key, folded, notes=None):
+def _cluster_attrs(key, folded):
     name = key[-1]
-    attrs = {"label": escape.label((notes or {}).get(key, name)), "fontname": FONT, "fontsize": "11", "labelloc": "b"}
+    attrs = {"label": escape.label(name), "fontname": FONT, "fontsize": "11", "labelloc": "b"}
     if is_step_scope(name) or (folded and name == "t"):
         attrs.update(style="rounded,filled", fillcolor="#f3f4f8", color="#7a7f99",
                      penwidth="1.4", fontsize="13", **{"class": "step"})
@@ -161,7 +161,7 @@ def emit(picture, scale=None, title=None, layout=None):
         for child in children[key]:
             name = f"cluster_{numbers[child]}"
             with graph.subgraph(name=name) as sub:
-                sub.attr(**_cluster_attrs(child, picture.folded, picture.notes),
+                sub.attr(**_cluster_attrs(child, picture.folded),
                          **cluster_places.get(name, {}))
                 fill(sub, child)
 

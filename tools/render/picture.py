@@ -44,7 +44,6 @@ class Picture:
     lines: list
     folded: bool = False
     aligned: list = field(default_factory=list)
-    notes: dict = field(default_factory=dict)
 
     def ops(self):
         return [b for b in self.boxes.values() if b.kind == OP]
