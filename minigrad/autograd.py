@@ -6,6 +6,8 @@ always made after its inputs, so the reverse of that numbering is a topological 
 Gradients of tensors used more than once are added up; the sums the engine makes itself
 are updated in place.
 """
+import numpy as np
+
 from . import backend
 from .ops import unbroadcast
 from .tensor import Tensor, detect_anomaly, set_grad_enabled, state
@@ -38,14 +40,23 @@ def _made_at(t):
 
 
 def _check_finite(g, node):
-    if g.dtype.kind == "f" and not bool(g.xp.isfinite(g.data).all()):
+    array = g.data if isinstance(g, Tensor) else g
+    if array.dtype.kind == "f" and not bool(backend.get_array_module(array).isfinite(array).all()):
         raise FloatingPointError(f"backward of {node.op.name} at scope '{node.path}' produced "
-                                 f"NaN or Inf (gradient of shape {g.shape})")
+                                 f"NaN or Inf (gradient of shape {array.shape})")
+
+
+def _as_tensor(g):
+    """A gradient handed to the user: Tensors stay, arrays (and NumPy scalars) are wrapped."""
+    if isinstance(g, Tensor):
+        return g
+    return Tensor(np.asarray(g) if isinstance(g, np.generic) else g)
 
 
 class _Gradients:
-    """Running sums of gradients, keyed by tensor. A sum made here is ours to add into in
-    place; a gradient a VJP returned may be shared, so the first addition copies it."""
+    """Running sums of gradients, keyed by tensor: bare arrays in a plain backward, Tensors
+    in a recorded one. A sum made here is ours to add into in place; a gradient a VJP
+    returned may be shared, so the first addition copies it."""
 
     def __init__(self, in_place):
         self.grads, self.owned, self.in_place = {}, set(), in_place
@@ -64,11 +75,11 @@ class _Gradients:
         b = [b.reshape(-1, b.shape[-1]) for _, b in pairs]
         b = b[0] if len(b) == 1 else xp.concatenate(b)
         if pairs[0][0] is None:
-            g = Tensor(b.sum(axis=0))
+            g = b.sum(axis=0)
         else:
             a = [a.reshape(-1, a.shape[-1]) for a, _ in pairs]
             a = a[0] if len(a) == 1 else xp.concatenate(a)
-            g = Tensor(a.T @ b)
+            g = a.T @ b
         if id(t) in self.grads:
             self.add(t, g)
         else:
@@ -77,13 +88,14 @@ class _Gradients:
 
     def add(self, t, g):
         key = id(t)
-        if g.data.shape != t.data.shape:
-            g = unbroadcast(g, t.shape)
+        if g.shape != t.data.shape:
+            g = unbroadcast(g, t.data.shape)
         old = self.grads.get(key)
         if old is None:
             self.grads[key] = g
         elif self.in_place and key in self.owned and old.dtype == g.dtype:
-            old.data += g.data
+            old += g                     # in place for arrays; a NumPy scalar is rebound
+            self.grads[key] = old
         else:
             self.grads[key] = old + g
             self.owned.add(key)
@@ -92,12 +104,12 @@ class _Gradients:
         """Add ``g`` into ``t``'s gradient at ``node``'s index, without a full-size temporary."""
         key = id(t)
         old = self.grads.get(key)
+        xp = backend.get_array_module(g)
         if old is None or key not in self.owned or old.dtype != g.dtype:
-            xp = g.xp
-            buffer = xp.zeros(t.shape, dtype=g.dtype) if old is None else old.data.copy()
-            self.grads[key] = old = Tensor(buffer)
+            old = xp.zeros(t.data.shape, dtype=g.dtype) if old is None else old.copy()
+            self.grads[key] = old
             self.owned.add(key)
-        node.op.scatter(g.xp, old.data, node.kwargs["index"], g.data)
+        node.op.scatter(xp, old, node.kwargs["index"], g)
 
     def pop(self, t):
         key = id(t)
@@ -108,13 +120,13 @@ class _Gradients:
         return self.grads.pop(key, None)
 
 
-def _defer(sums, leaves, outer, g, t, parents, kwargs):
-    """Hand the deferrable gradients of ``t``'s node to ``sums``; returns their indices."""
+def _defer(sums, leaves, outer, g, out, parents, inputs, kwargs):
+    """Hand the deferrable gradients of a node to ``sums``; returns their indices."""
     deferred = []
     for index, pair_of in outer.items():
         if index >= len(parents) or not parents[index].requires_grad:
             continue
-        pair = pair_of(g, t, *parents, **kwargs)
+        pair = pair_of(g, out, *inputs, **kwargs)
         if pair is not None:
             p = parents[index]
             if p.node is None:
@@ -126,19 +138,24 @@ def _defer(sums, leaves, outer, g, t, parents, kwargs):
 
 def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None):
     """Backpropagate ``output_grads`` from ``outputs``. Returns the gradients of ``inputs``
-    (a list, None where unreached) or, when ``inputs`` is None, adds into leaf ``.grad``."""
+    (a list, None where unreached) or, when ``inputs`` is None, adds into leaf ``.grad``.
+
+    With ``create_graph`` the VJPs run on Tensors and are recorded; otherwise they run on
+    the bare arrays, and only the gradients handed back are wrapped in Tensors.
+    """
     if retain_graph is None:
         retain_graph = create_graph
+    recorded = create_graph
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     found = [None] * (0 if inputs is None else len(inputs))
-    sums = _Gradients(in_place=not create_graph)
+    sums = _Gradients(in_place=not recorded)
     order = _topological_order(outputs)
     anomaly = state.anomaly  # VJP ops are checked below as the backward of their node
     with set_grad_enabled(create_graph), detect_anomaly(False):
         leaves = {}
         for t, g in zip(outputs, output_grads):
             if t.requires_grad:
-                sums.add(t, g)
+                sums.add(t, g if recorded else g.data)
                 if t.node is None:
                     leaves[id(t)] = t
         add, pop = sums.add, sums.pop
@@ -149,26 +166,27 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             if wanted is not None and id(t) in wanted:
                 found[wanted[id(t)]] = g
             elif t.retains_grad:
-                t.grad = g if t.grad is None else t.grad + g
+                t.grad = _as_tensor(g) if t.grad is None else t.grad + _as_tensor(g)
             node = t.node
             parents, kwargs, op = node.parents, node.kwargs, node.op
-            if op.scatter is not None and not create_graph:
+            if recorded:
+                out, values = t, parents
+            else:
+                out, values = t.data, [p.data for p in parents]
+            if op.scatter is not None and not recorded:
                 source = parents[0]
                 if source.node is None:
                     leaves[id(source)] = source
                 sums.scatter(source, g, node)
                 parent_grads = ()
             elif op.vjp_all is not None:
-                parent_grads = op.vjp_all(g, t, *parents, **kwargs)
+                parent_grads = op.vjp_all(g, out, *values, **kwargs)
             else:
-                if op.outer is not None and not create_graph:
-                    deferred = _defer(sums, leaves, op.outer, g, t, parents, kwargs)
-                    parent_grads = [vjp(g, t, *parents, **kwargs)
-                                    if p.requires_grad and i not in deferred else None
-                                    for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
-                else:
-                    parent_grads = [vjp(g, t, *parents, **kwargs) if p.requires_grad else None
-                                    for vjp, p in zip(op.vjps, parents)]
+                deferred = () if op.outer is None or recorded else \
+                    _defer(sums, leaves, op.outer, g, out, parents, values, kwargs)
+                parent_grads = [vjp(g, out, *values, **kwargs)
+                                if p.requires_grad and i not in deferred else None
+                                for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
             for p, gp in zip(parents, parent_grads):
                 if gp is None or not p.requires_grad:
                     continue
@@ -182,12 +200,15 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
         for key, leaf in leaves.items():
             sums.flush(leaf)
             g = sums.grads.get(key)
+            if g is None:
+                continue
+            g = _as_tensor(g)
             if wanted is not None:
                 if key in wanted:
                     found[wanted[key]] = g
-            elif g is not None:
+            else:
                 leaf.grad = g if leaf.grad is None else leaf.grad + g
-    return found
+    return [None if g is None else _as_tensor(g) for g in found]
 
 
 def _seed(outputs, grads):

@@ -19,11 +19,11 @@ def _pack(xp, outputs):
     return xp.concatenate([o.data.reshape(-1) for o in outputs])
 
 
-def _recompute_vjp(g, out, *inputs, fn, args, positions):
-    if is_grad_enabled():
+def _recompute_vjp(g, out, *inputs, fn, args, positions, needs_grad):
+    if isinstance(g, Tensor):
         raise RuntimeError("checkpoint: create_graph=True (higher-order gradients) is not "
                            "supported through a checkpointed segment")
-    fresh = [Tensor(t.data, requires_grad=t.requires_grad) for t in inputs]
+    fresh = [Tensor(x, requires_grad=need) for x, need in zip(inputs, needs_grad)]
     call_args = list(args)
     for position, t in zip(positions, fresh):
         call_args[position] = t
@@ -33,12 +33,12 @@ def _recompute_vjp(g, out, *inputs, fn, args, positions):
         grads, start = [], 0
         for o in outputs:
             if o.requires_grad:
-                grads.append(Tensor(g.data[start:start + o.size].reshape(o.shape)))
+                grads.append(Tensor(g[start:start + o.size].reshape(o.shape)))
             start += o.size
     if recorded:
         with set_grad_enabled(False):
             run_backward(recorded, grads, retain_graph=False, create_graph=False)
-    return [t.grad if t.requires_grad else None for t in fresh]
+    return [None if t.grad is None else t.grad.data for t in fresh]
 
 
 _checkpoint = Op("checkpoint", None)
@@ -59,7 +59,8 @@ def checkpoint(fn, *args):
     packed = Tensor(_pack(xp, flat) if len(flat) > 1 else flat[0].data.reshape(-1))
     packed.requires_grad = True
     packed.node = Node(_checkpoint, inputs,
-                       {"fn": fn, "args": tuple(args), "positions": positions}, state.scope)
+                       {"fn": fn, "args": tuple(args), "positions": positions,
+                        "needs_grad": [t.requires_grad for t in inputs]}, state.scope)
     pieces, start = [], 0
     for o in flat:
         pieces.append(packed[start:start + o.size].reshape(o.shape))

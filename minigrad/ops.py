@@ -2,10 +2,11 @@
 
 Read each pair against a table of derivatives. ``defvjp(op, vjp_0, vjp_1, ...)`` gives one
 function per input: ``vjp_i(g, out, *inputs, **kwargs)`` is the gradient for input ``i``
-given the gradient ``g`` of the output ``out``. VJPs use Tensor ops only, so a backward
-pass run with ``create_graph=True`` is itself recorded and can be differentiated again.
-Gradients of broadcast inputs are summed back to the input's shape by the engine
-(:func:`unbroadcast`), so VJPs may return the broadcast shape.
+given the gradient ``g`` of the output ``out``. VJPs use only operators, methods that
+Tensors and arrays share, and ops, so the same line runs on Tensors (``create_graph=True``:
+the backward pass is recorded and can be differentiated again) and on bare arrays (a plain
+backward, with no Tensor made). Gradients of broadcast inputs are summed back to the
+input's shape by the engine (:func:`unbroadcast`), so VJPs may return the broadcast shape.
 """
 import numpy as np
 
@@ -39,6 +40,11 @@ def _call(op, *inputs, **kwargs):
 def constant(array):
     """A tensor that takes no part in differentiation (masks, counts)."""
     return Tensor(np.asarray(array) if isinstance(array, np.generic) else array)
+
+
+def _array(x):
+    """The array of a Tensor, or ``x`` itself: what a VJP reads to build a constant."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 # -- arithmetic --------------------------------------------------------------------------
@@ -120,8 +126,9 @@ def matmul(x, y): return _call(_matmul, x, y)
 
 
 def _matmul_outer(g, out, x, y):
-    """The gradient of a 2-d ``y`` is x^T g summed over rows: deferrable (see autograd)."""
-    return (x.data, g.data) if y.ndim == 2 and x.ndim >= 2 else None
+    """The gradient of a 2-d ``y`` is x^T g summed over rows: deferrable (see autograd).
+    Like every ``outer`` function it sees arrays."""
+    return (x, g) if y.ndim == 2 and x.ndim >= 2 else None
 
 
 _matmul.outer = {1: _matmul_outer}
@@ -141,8 +148,8 @@ _linear = primitive("linear")(_linear_forward)
 defvjp(_linear, lambda g, out, x, weight, bias=None: g @ weight,
                 lambda g, out, x, weight, bias=None: _as_rows(g).T @ _as_rows(x),
                 lambda g, out, x, weight, bias=None: g)
-_linear.outer = {1: lambda g, out, x, weight, bias=None: (g.data, x.data) if weight.ndim == 2 else None,
-                 2: lambda g, out, x, weight, bias=None: (None, g.data) if bias.ndim == 1 else None}
+_linear.outer = {1: lambda g, out, x, weight, bias=None: (g, x) if weight.ndim == 2 else None,
+                 2: lambda g, out, x, weight, bias=None: (None, g) if bias.ndim == 1 else None}
 
 
 def _as_rows(t):
@@ -175,16 +182,25 @@ sigmoid = primitive("sigmoid")(_sigmoid)
 defvjp(sigmoid, lambda g, out, x: g * (out - out * out))      # sigma (1 - sigma)
 
 relu = primitive("relu")(lambda xp, x: xp.maximum(x, 0))
-defvjp(relu, lambda g, out, x: g * constant((x.data > 0).astype(x.dtype)))
+defvjp(relu, lambda g, out, x: g * (_array(x) > 0))
 
 abs = primitive("abs")(lambda xp, x: xp.abs(x))
-defvjp(abs, lambda g, out, x: g * constant(x.xp.sign(x.data)))
+defvjp(abs, lambda g, out, x: g * _sign(_array(x)))
+
+
+def _sign(array):
+    return backend.get_array_module(array).sign(array)
+
 
 sqrt = primitive("sqrt")(lambda xp, x: xp.sqrt(x))
 defvjp(sqrt, lambda g, out, x: g * 0.5 / out)
 
 to_backend = primitive("to_backend")(lambda xp, x, backend: _move(x, backend))
-defvjp(to_backend, lambda g, out, x, backend: g.to(x.backend))
+defvjp(to_backend, lambda g, out, x, backend: to_backend(g, backend=_backend_of(x)))
+
+
+def _backend_of(x):
+    return backend.backend_of(_array(x))
 
 
 def _move(x, name):
@@ -197,7 +213,9 @@ defvjp(astype, lambda g, out, x, dtype: g.astype(x.dtype))
 
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (differentiable in ``x`` and ``y``)."""
-    like = next(t for t in (x, y, condition) if isinstance(t, Tensor))
+    like = next((t for t in (x, y, condition) if isinstance(t, Tensor)), None)
+    if like is None:                                # arrays, in a plain backward
+        return backend.get_array_module(condition).where(condition, x, y)
     condition = as_tensor(condition, like)
     return apply(_where, (as_tensor(x, like), as_tensor(y, like)), {"condition": condition.data})
 
@@ -270,8 +288,8 @@ defvjp(_sum, lambda g, out, x, axis, keepdims:
 
 def _max_vjp(g, out, x, axis, keepdims):
     """The gradient goes to the maxima, shared equally among ties."""
-    mask = (x.data == _kept(out, x, axis, keepdims).data).astype(x.dtype)
-    return _kept(g, x, axis, keepdims) * constant(mask / mask.sum(axis=axis, keepdims=True))
+    mask = (_array(x) == _array(_kept(out, x, axis, keepdims))).astype(x.dtype)
+    return _kept(g, x, axis, keepdims) * (mask / mask.sum(axis=axis, keepdims=True))
 
 
 _max = primitive("max")(lambda xp, x, axis, keepdims: x.max(axis=axis, keepdims=keepdims))

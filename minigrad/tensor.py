@@ -250,14 +250,17 @@ def detect_anomaly(flag=True):
 class Op:
     """A primitive: ``forward(xp, *arrays, **kwargs) -> array`` and one VJP per input.
 
-    ``vjps[i](g, out, *inputs, **kwargs)`` returns the gradient for input ``i`` as a Tensor,
-    built from Tensor ops so that backward can itself be differentiated. ``vjp_all`` instead
-    returns the gradients of all inputs at once (for ops with a variable number of inputs).
-    Two optional shortcuts serve plain backward passes: ``scatter`` adds an indexed
-    gradient into a buffer in place, and ``outer = {i: f}`` says that input ``i``'s gradient
-    is ``a^T b`` for ``(a, b) = f(g, out, *inputs)`` (the row sum of ``b`` when ``a`` is
-    None), so a weight used at every time step gets one matmul over all steps instead of
-    one per step.
+    ``vjps[i](g, out, *inputs, **kwargs)`` returns the gradient for input ``i``. A VJP is
+    written once, with operators, the methods Tensors and arrays share (``reshape``,
+    ``.T``, ``astype``, indexing) and ops: with ``create_graph=True`` it runs on Tensors and
+    is itself recorded, so backward can be differentiated; otherwise it runs on the bare
+    arrays and makes no Tensor at all. Calling an op on arrays runs its forward directly.
+    ``vjp_all`` instead returns the gradients of all inputs at once (for ops with a variable
+    number of inputs). Two optional shortcuts serve plain backward passes, on arrays:
+    ``scatter`` adds an indexed gradient into a buffer in place, and ``outer = {i: f}`` says
+    that input ``i``'s gradient is ``a^T b`` for ``(a, b) = f(g, out, *inputs)`` (the row
+    sum of ``b`` when ``a`` is None), so a weight used at every time step gets one matmul
+    over all steps instead of one per step.
     """
     __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter", "outer")
 
@@ -266,7 +269,9 @@ class Op:
         self.vjps = self.vjp_all = self.scatter = self.outer = None
 
     def __call__(self, *inputs, **kwargs):
-        return apply(self, inputs, kwargs)
+        if isinstance(inputs[0], Tensor):
+            return apply(self, inputs, kwargs)
+        return self.forward(backend.get_array_module(inputs[0]), *inputs, **kwargs)
 
     def __repr__(self):
         return f"<op {self.name}>"
