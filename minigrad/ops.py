@@ -80,10 +80,19 @@ def _pow_vjp(g, out, x, exponent):
 defvjp(_pow, _pow_vjp)
 
 
-def add(x, y): return _call(_add, x, y)
-def sub(x, y): return _call(_sub, x, y)
-def mul(x, y): return _call(_mul, x, y)
-def div(x, y): return _call(_div, x, y)
+def _binary(op, x, y):
+    """``op(x, y)`` where one of the two may be a number or an array."""
+    if not isinstance(x, Tensor):
+        x = as_tensor(x, y)
+    elif not isinstance(y, Tensor):
+        y = as_tensor(y, x)
+    return apply(op, (x, y), {})
+
+
+def add(x, y): return _binary(_add, x, y)
+def sub(x, y): return _binary(_sub, x, y)
+def mul(x, y): return _binary(_mul, x, y)
+def div(x, y): return _binary(_div, x, y)
 
 
 def power(x, exponent):
@@ -122,7 +131,7 @@ _matmul = primitive("matmul")(lambda xp, x, y: x @ y)
 defvjp(_matmul, _matmul_grad_x, _matmul_grad_y)
 
 
-def matmul(x, y): return _call(_matmul, x, y)
+def matmul(x, y): return _binary(_matmul, x, y)
 
 
 def _matmul_outer(g, out, x, y):
@@ -382,6 +391,15 @@ def concat(tensors, axis=0):
     return _call(_concat, *tensors, axis=axis)
 
 
+def _stack_vjp(g, out, *inputs, axis):
+    lead = (slice(None),) * axis
+    return [g[lead + (i,)] for i in range(len(inputs))]
+
+
+_stack = primitive("stack")(lambda xp, *xs, axis: xp.stack(xs, axis=axis))
+defvjp_all(_stack, _stack_vjp)
+
+
 def stack(tensors, axis=0):
     """Join tensors along a new axis (``numpy.stack``)."""
     tensors = list(tensors)
@@ -392,8 +410,7 @@ def stack(tensors, axis=0):
     for i, t in enumerate(tensors):
         if t.shape != shape:
             raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {shape}")
-    expanded = shape[:axis] + (1,) + shape[axis:]
-    return concat([t.reshape(expanded) for t in tensors], axis=axis)
+    return _call(_stack, *tensors, axis=axis)
 
 
 def split(x, sections, axis=0):
@@ -407,7 +424,7 @@ def split(x, sections, axis=0):
     else:
         bounds = [0] + list(sections) + [n]
     lead = (slice(None),) * (axis % x.ndim)
-    return [x[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+    return [_getitem(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def unstack(x, axis=0):

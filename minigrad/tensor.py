@@ -6,6 +6,7 @@ recorded graph; :mod:`minigrad.autograd` walks it backwards.
 """
 import contextlib
 import itertools
+import operator
 
 import numpy as np
 
@@ -221,15 +222,21 @@ def is_grad_enabled():
     return state.grad_enabled
 
 
-@contextlib.contextmanager
-def scope(name):
-    """Stamp the ops made inside with ``name`` appended to the current scope path."""
-    name = str(name)
-    previous, state.scope = state.scope, state.scope + (name,)
-    try:
-        yield
-    finally:
-        state.scope = previous
+class scope:
+    """Stamp the ops made inside with ``name`` appended to the current scope path.
+
+    A class rather than a generator: an unrolled LSTM enters nine scopes per time step."""
+    __slots__ = ("name", "previous")
+
+    def __init__(self, name):
+        self.name = str(name)
+
+    def __enter__(self):
+        self.previous = state.scope
+        state.scope = self.previous + (self.name,)
+
+    def __exit__(self, *exc):
+        state.scope = self.previous
 
 
 def current_scope():
@@ -284,34 +291,37 @@ def _describe(inputs):
     return ", ".join(f"{t.shape} {t.dtype}" for t in inputs)
 
 
+_data_of = operator.attrgetter("data")
+
+
 def apply(op, inputs, kwargs):
     """Run ``op`` on tensors ``inputs`` and record it when a gradient is needed."""
-    first = inputs[0].data
-    kind = type(first)
-    for t in inputs:
-        if type(t.data) is not kind:
+    arrays = tuple(map(_data_of, inputs))
+    kind = type(arrays[0])
+    for array in arrays:
+        if type(array) is not kind:
             raise TypeError(
                 f"{op.name} at scope '{current_scope()}': inputs are on different backends "
                 f"({', '.join(backend.backend_of(t.data) + str(t.shape) for t in inputs)}); "
                 f"move them with .to('numpy') or .to('cupy')")
-    xp = np if kind is np.ndarray else backend.get_array_module(first)
     try:
-        data = op.forward(xp, *[t.data for t in inputs], **kwargs)
+        data = op.forward(np if kind is np.ndarray else backend.get_array_module(arrays[0]),
+                          *arrays, **kwargs)
     except (ValueError, IndexError, TypeError) as exc:
         raise ShapeError(f"{op.name} at scope '{current_scope()}': {exc} "
                          f"(inputs: {_describe(inputs)})") from None
-    if kind is np.ndarray and type(data) is not np.ndarray and isinstance(data, np.generic):
+    if type(data) is not kind and isinstance(data, np.generic):
         data = np.asarray(data)   # a 0-d result; a move to CuPy (to_backend) stays as it is
     out = _new_tensor(Tensor)
-    out.data, out.grad, out.name, out.retains_grad = data, None, None, False
-    out.requires_grad, out.node = False, None
+    out.data, out.grad, out.name, out.retains_grad, out.node = data, None, None, False, None
+    out.requires_grad = False
     if state.grad_enabled:
         for t in inputs:
             if t.requires_grad:
                 out.requires_grad = True
                 out.node = Node(op, inputs, kwargs, state.scope)
                 break
-    if state.anomaly and data.dtype.kind == "f" and not bool(xp.isfinite(data).all()):
+    if state.anomaly and data.dtype.kind == "f" and not bool(out.xp.isfinite(data).all()):
         raise FloatingPointError(f"{op.name} at scope '{current_scope()}' produced NaN or Inf "
                                  f"(inputs: {_describe(inputs)})")
     return out

@@ -4,8 +4,8 @@ Derived from the recorded scopes, not drawn by hand: the steps ``t=0, t=1, ...``
 repeat the same ops, so each op of step t is matched with the op in the same place of the
 last step (same scope inside the cell, same op, same occurrence). Edges from an earlier step
 become loops through a delay (the black square of 002_*.txt: "a delay of 1 time step").
-Ops outside the steps that only differ by which step fed them (one ``reshape`` per step
-before a ``stack``) are merged the same way.
+Ops outside the steps that only differ by which step fed them (a loss term per step, say)
+are merged the same way.
 """
 from .graph import STATE
 from .steps import is_step_scope, step_places

@@ -3,7 +3,7 @@
 Both views and both details come down to one :class:`Picture`. In op detail every recorded
 op is a box; in cell detail the ops of one cell step (``t=3/lstm/...``) share one box, and
 ops of any other scope (``inputs/lstm/input_projection``) one box per scope, and the
-``reshape``s and ``concat`` that stack the steps' outputs (``mg.stack(hs)``) one box ``hs``.
+``stack`` of the steps' outputs (``mg.stack(hs)``) one box ``hs``.
 """
 from dataclasses import dataclass, field
 
@@ -77,37 +77,17 @@ def _box_for(node, detail, scope, boxes, groups):
 
 
 def _stacks(graph):
-    """index -> concat index, for every op of a ``concat`` outside the steps whose inputs are
-    step outputs, each taken as is or through a ``reshape`` used by nothing else (what
-    ``mg.stack`` records): the concat itself and those reshapes."""
-    used_by = {}
-    for node in graph.nodes:
-        for p in node.parents:
-            used_by.setdefault(p, set()).add(node.index)
-    members = {}
-    for node in graph.nodes:
-        if node.op != "concat" or node.step is not None or not node.parents:
-            continue
-        reshapes = []
-        for p in node.parents:
-            parent = graph.nodes[p]
-            if parent.step is not None and parent.kind == OP:
-                continue
-            if (parent.op == "reshape" and parent.step is None and used_by[p] == {node.index}
-                    and graph.nodes[parent.parents[0]].step is not None):
-                reshapes.append(p)
-                continue
-            break
-        else:
-            members.update({i: node.index for i in reshapes + [node.index]})
-    return members
+    """The ``stack`` ops outside the steps whose inputs are all step outputs (what
+    ``mg.stack(hs)`` records)."""
+    return {node.index for node in graph.nodes
+            if node.op == "stack" and node.step is None and node.parents
+            and all(graph.nodes[p].step is not None and graph.nodes[p].kind == OP
+                    for p in node.parents)}
 
 
-def _stack_label(graph, concat):
-    node = graph.nodes[concat]
+def _stack_label(graph, stack):
+    node = graph.nodes[stack]
     first = graph.nodes[node.parents[0]]
-    if first.step is None:
-        first = graph.nodes[first.parents[0]]
     name = node.tensor.name or state_name(first.step, first.op) + "s"
     return name + "\n" + node.label.split("\n", 1)[-1]
 
@@ -115,14 +95,13 @@ def _stack_label(graph, concat):
 def build(graph, edges, outputs, detail, scope_of, folded=False):
     """The :class:`Picture` of ``edges`` (source, target, delay) over ``graph``'s nodes."""
     boxes, groups, owner = {}, {}, {}
-    stacks = _stacks(graph) if detail == CELL else {}
+    stacks = _stacks(graph) if detail == CELL else set()
     for node in graph.nodes:
         if node.kind == CONSTANT:
             continue
         if node.index in stacks:
-            box_id = f"stack{stacks[node.index]}"
-            box = boxes.setdefault(box_id, Box(box_id, STACK,
-                                               _stack_label(graph, stacks[node.index])))
+            box_id = f"stack{node.index}"
+            box = boxes.setdefault(box_id, Box(box_id, STACK, _stack_label(graph, node.index)))
         else:
             box = _box_for(node, detail, scope_of(node), boxes, groups)
         box.members.append(node.index)
