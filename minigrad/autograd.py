@@ -6,6 +6,8 @@ always made after its inputs, so the reverse of that numbering is a topological 
 Gradients of tensors used more than once are added up; the sums the engine makes itself
 are updated in place.
 """
+import operator
+
 import numpy as np
 
 from . import backend
@@ -13,37 +15,43 @@ from .ops import unbroadcast
 from .tensor import Tensor, detect_anomaly, set_grad_enabled, state
 
 
-def _topological_order(roots):
-    """The non-leaf tensors reachable from ``roots`` that need a gradient, each before
-    the tensors it was computed from (latest made first)."""
-    reached = {}
-    stack = [t for t in roots if t.requires_grad and t.node is not None]
+def _walk(roots):
+    """The non-leaf tensors reachable from ``roots`` that need a gradient, each before the
+    tensors it was computed from (latest made first), and the leaves that need one."""
+    reached, leaves = {}, {}
+    stack = [t for t in roots if t.requires_grad]
     while stack:
         t = stack.pop()
-        if id(t) in reached:
+        key = id(t)
+        if key in reached:
             continue
         node = t.node
+        if node is None:
+            leaves[key] = t
+            continue
         if node.parents is None:
             raise RuntimeError(
                 f"backward through a graph that was already freed: op '{node.op.name}' at "
                 f"scope '{node.path}' released its inputs after the first backward; pass "
                 f"retain_graph=True to the first backward() to go through it twice")
-        reached[id(t)] = t
+        reached[key] = t
         for p in node.parents:
-            if p.node is not None and p.requires_grad and id(p) not in reached:
+            if p.requires_grad and id(p) not in reached:
                 stack.append(p)
-    return sorted(reached.values(), key=_made_at, reverse=True)
+    return sorted(reached.values(), key=_made_at, reverse=True), leaves
 
 
-def _made_at(t):
-    return t.node.order
+_made_at = operator.attrgetter("node.order")
+_data_of = operator.attrgetter("data")
 
 
 def _check_finite(g, node):
+    """Anomaly mode: the ops a VJP runs are checked here, as the backward of ``node``."""
     array = g.data if isinstance(g, Tensor) else g
     if array.dtype.kind == "f" and not bool(backend.get_array_module(array).isfinite(array).all()):
-        raise FloatingPointError(f"backward of {node.op.name} at scope '{node.path}' produced "
-                                 f"NaN or Inf (gradient of shape {array.shape})")
+        where = "the gradient given to backward()" if node is None else \
+            f"backward of {node.op.name} at scope '{node.path}'"
+        raise FloatingPointError(f"{where} produced NaN or Inf (gradient of shape {array.shape})")
 
 
 def _as_tensor(g):
@@ -58,9 +66,9 @@ class _Gradients:
     in a recorded one. A sum made here is ours to add into in place; a gradient a VJP
     returned may be shared, so the first addition copies it."""
 
-    def __init__(self, in_place):
+    def __init__(self, in_place, check_finite=False):
         self.grads, self.owned, self.in_place = {}, set(), in_place
-        self.pending = {}
+        self.pending, self.check_finite = {}, check_finite
 
     def defer(self, t, a, b):
         """Remember that ``t``'s gradient gains ``a^T b`` (rows over leading axes)."""
@@ -86,7 +94,12 @@ class _Gradients:
             self.grads[id(t)] = g
             self.owned.add(id(t))
 
-    def add(self, t, g):
+    def add(self, t, g, node=None):
+        """Add ``g`` (made by the backward of ``node``) into ``t``'s gradient."""
+        if g is None:
+            return
+        if self.check_finite:
+            _check_finite(g, node)
         key = id(t)
         if g.shape != t.data.shape:
             g = unbroadcast(g, t.data.shape)
@@ -120,7 +133,7 @@ class _Gradients:
         return self.grads.pop(key, None)
 
 
-def _defer(sums, leaves, outer, g, out, parents, inputs, kwargs):
+def _defer(sums, outer, g, out, parents, inputs, kwargs):
     """Hand the deferrable gradients of a node to ``sums``; returns their indices."""
     deferred = []
     for index, pair_of in outer.items():
@@ -128,10 +141,7 @@ def _defer(sums, leaves, outer, g, out, parents, inputs, kwargs):
             continue
         pair = pair_of(g, out, *inputs, **kwargs)
         if pair is not None:
-            p = parents[index]
-            if p.node is None:
-                leaves[id(p)] = p
-            sums.defer(p, *pair)
+            sums.defer(parents[index], *pair)
             deferred.append(index)
     return deferred
 
@@ -148,16 +158,12 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
     recorded = create_graph
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     found = [None] * (0 if inputs is None else len(inputs))
-    sums = _Gradients(in_place=not recorded)
-    order = _topological_order(outputs)
-    anomaly = state.anomaly  # VJP ops are checked below as the backward of their node
+    sums = _Gradients(in_place=not recorded, check_finite=state.anomaly)
+    order, leaves = _walk(outputs)
     with set_grad_enabled(create_graph), detect_anomaly(False):
-        leaves = {}
         for t, g in zip(outputs, output_grads):
             if t.requires_grad:
-                sums.add(t, g if recorded else g.data)
-                if t.node is None:
-                    leaves[id(t)] = t
+                sums.add(t, g if recorded else g.data, None)
         add, pop = sums.add, sums.pop
         for t in order:
             g = pop(t)
@@ -169,34 +175,22 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                 t.grad = _as_tensor(g) if t.grad is None else t.grad + _as_tensor(g)
             node = t.node
             parents, kwargs, op = node.parents, node.kwargs, node.op
-            if recorded:
-                out, values = t, parents
-            else:
-                out, values = t.data, [p.data for p in parents]
-            if op.scatter is not None and not recorded:
-                source = parents[0]
-                if source.node is None:
-                    leaves[id(source)] = source
-                sums.scatter(source, g, node)
-                parent_grads = ()
-            elif op.vjp_all is not None:
-                parent_grads = op.vjp_all(g, out, *values, **kwargs)
-            else:
-                deferred = () if op.outer is None or recorded else \
-                    _defer(sums, leaves, op.outer, g, out, parents, values, kwargs)
-                parent_grads = [vjp(g, out, *values, **kwargs)
-                                if p.requires_grad and i not in deferred else None
-                                for i, (vjp, p) in enumerate(zip(op.vjps, parents))]
-            for p, gp in zip(parents, parent_grads):
-                if gp is None or not p.requires_grad:
-                    continue
-                if anomaly:
-                    _check_finite(gp, node)
-                if p.node is None:
-                    leaves[id(p)] = p
-                add(p, gp)
             if not retain_graph:
                 node.parents = None
+            if not recorded and op.scatter is not None:
+                sums.scatter(parents[0], g, node)
+                continue
+            out, values = (t, parents) if recorded else (t.data, tuple(map(_data_of, parents)))
+            if op.vjp_all is not None:
+                for p, gp in zip(parents, op.vjp_all(g, out, *values, **kwargs)):
+                    if gp is not None and p.requires_grad:
+                        add(p, gp, node)
+                continue
+            deferred = () if op.outer is None or recorded else \
+                _defer(sums, op.outer, g, out, parents, values, kwargs)
+            for i, p in enumerate(parents):
+                if p.requires_grad and i not in deferred:
+                    add(p, op.vjps[i](g, out, *values, **kwargs), node)
         for key, leaf in leaves.items():
             sums.flush(leaf)
             g = sums.grads.get(key)

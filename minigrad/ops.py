@@ -147,7 +147,7 @@ def _linear_forward(xp, x, weight, bias=None):
     out = x @ weight.T
     if bias is None:
         return out
-    if bias.dtype == out.dtype and np.broadcast_shapes(out.shape, bias.shape) == out.shape:
+    if bias.dtype == out.dtype and bias.shape == out.shape[out.ndim - bias.ndim:]:
         out += bias                     # the common case: no second array
         return out
     return out + bias
