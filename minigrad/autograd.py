@@ -61,6 +61,28 @@ def _as_tensor(g):
     return Tensor(np.asarray(g) if isinstance(g, np.generic) else g)
 
 
+CHUNK_BYTES = 1 << 24
+
+
+def _chunks(pairs):
+    """Consecutive runs of ``pairs``, each at most ``CHUNK_BYTES`` in all (a larger pair is
+    a run of its own)."""
+    run, size = [], 0
+    for a, b in pairs:
+        if run and size + a.nbytes + b.nbytes > CHUNK_BYTES:
+            yield run
+            run, size = [], 0
+        run.append((a, b))
+        size += a.nbytes + b.nbytes
+    yield run
+
+
+def _stacked(xp, arrays):
+    """The rows of ``arrays`` (each with any leading axes) as one matrix."""
+    rows = [a.reshape(-1, a.shape[-1]) for a in arrays]
+    return rows[0] if len(rows) == 1 else xp.concatenate(rows)
+
+
 class _Gradients:
     """Running sums of gradients, keyed by tensor: bare arrays in a plain backward, Tensors
     in a recorded one. A sum made here is ours to add into in place; a gradient a VJP
@@ -75,19 +97,25 @@ class _Gradients:
         self.pending.setdefault(id(t), []).append((a, b))
 
     def flush(self, t):
-        """Sum the deferred ``a^T b`` terms of ``t`` with one matmul over all of them."""
+        """Sum the deferred ``a^T b`` terms of ``t`` with a few large matmuls, over the rows
+        of all terms stacked in chunks of at most ``CHUNK_BYTES`` (memory the allocator can
+        reuse, where one huge stack would be fresh pages at every step). Row sums of ``b``
+        (``a`` is None) need no stacking."""
         pairs = self.pending.pop(id(t), None)
         if pairs is None:
             return
         xp = backend.get_array_module(pairs[0][1])
-        b = [b.reshape(-1, b.shape[-1]) for _, b in pairs]
-        b = b[0] if len(b) == 1 else xp.concatenate(b)
+        g = None
         if pairs[0][0] is None:
-            g = b.sum(axis=0)
+            parts = (b.reshape(-1, b.shape[-1]).sum(axis=0) for _, b in pairs)
         else:
-            a = [a.reshape(-1, a.shape[-1]) for a, _ in pairs]
-            a = a[0] if len(a) == 1 else xp.concatenate(a)
-            g = a.T @ b
+            parts = (_stacked(xp, [a for a, _ in chunk]).T @ _stacked(xp, [b for _, b in chunk])
+                     for chunk in _chunks(pairs))
+        for part in parts:
+            if g is None:
+                g = part
+            else:
+                g += part
         if id(t) in self.grads:
             self.add(t, g)
         else:

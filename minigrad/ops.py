@@ -335,9 +335,13 @@ def _index_arrays(index):
 
 
 def _is_basic(index):
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis
-               for p in parts)
+    """True for indices made of integers, slices, None and ``...`` (NumPy's basic indexing)."""
+    parts = index if type(index) is tuple else (index,)
+    return _BASIC.issuperset(map(type, parts)) or all(
+        isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
+
+
+_BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
 
 
 def scatter_add(xp, buffer, index, values):

@@ -114,6 +114,28 @@ def test_a_deep_graph_with_fan_out_backpropagates():
     np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
 
 
+@pytest.mark.parametrize("chunk_bytes", [1 << 24, 200])
+def test_a_weight_used_at_every_step_gets_the_sum_of_its_terms(monkeypatch, chunk_bytes):
+    """The deferred a^T b sums (in chunks of any size) equal the per-use VJPs, which a
+    recorded backward (create_graph) runs one by one."""
+    monkeypatch.setattr(mg.autograd, "CHUNK_BYTES", chunk_bytes)  # 200: one term per chunk
+    rng = np.random.default_rng(0)
+    weight, bias = leaf(rng.standard_normal((4, 3))), leaf(rng.standard_normal(4))
+    w2 = leaf(rng.standard_normal((3, 2)))
+    xs = [leaf(rng.standard_normal(shape)) for shape in [(5, 3), (2, 5, 3), (1, 3), (3,)]]
+
+    def loss():
+        total = 0.0
+        for x in xs:
+            total = total + (F.linear(x, weight, bias).tanh() ** 2).sum() + (x @ w2).exp().sum()
+        return total
+
+    plain = mg.grad(loss(), [weight, bias, w2] + xs)
+    recorded = mg.grad(loss(), [weight, bias, w2] + xs, create_graph=True)
+    for a, b in zip(plain, recorded):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def _count_live_tensors():
     gc.collect()
     return sum(1 for obj in gc.get_objects() if isinstance(obj, mg.Tensor))
