@@ -4,7 +4,8 @@ The walk is iterative (a 100,000-op chain needs no recursion) and visits each no
 after every node that uses its output: nodes are numbered as they are made, a node is
 always made after its inputs, so the reverse of that numbering is a topological order.
 Gradients of tensors used more than once are added up; the sums the engine makes itself
-are updated in place.
+are updated in place. A plain backward runs every VJP on bare arrays and wraps only the
+gradients it hands back; ``create_graph=True`` runs the same VJPs on Tensors, recorded.
 """
 import operator
 
