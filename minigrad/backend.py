@@ -42,7 +42,8 @@ def get_array_module(*arrays):
 
 
 def backend_of(array):
-    return "numpy" if isinstance(array, np.ndarray) else "cupy"
+    """``"cupy"`` for a CuPy array, ``"numpy"`` for anything else (NumPy scalars included)."""
+    return "cupy" if type(array).__module__.startswith("cupy") else "numpy"
 
 
 def set_backend(name):

@@ -184,7 +184,10 @@ defvjp(tanh, lambda g, out, x: g - g * out * out)              # 1 - tanh^2
 
 def _sigmoid(xp, x):
     """sigma(x) = 1 / (1 + e^-x), written as (1 + tanh(x/2)) / 2 so it never overflows."""
-    return (xp.tanh(x * 0.5) + 1) * 0.5
+    out = xp.tanh(x * 0.5)
+    out += 1                # in place: one new array, not three
+    out *= 0.5
+    return out
 
 
 sigmoid = primitive("sigmoid")(_sigmoid)

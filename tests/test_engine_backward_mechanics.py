@@ -215,3 +215,12 @@ def test_detach_cuts_the_graph():
 def test_same_backend_move_is_the_identity():
     x = leaf([1.0])
     assert x.to(mg.get_backend()) is x
+
+
+@pytest.mark.parametrize("value", [np.float64(0.25), np.float32(0.25), np.array(0.25), 0.25])
+def test_numpy_scalars_make_tensors_of_the_default_backend(value):
+    t = mg.tensor(value, requires_grad=True, dtype="float64")
+    t.sigmoid().backward()
+    assert t.backend == mg.get_backend() and t.grad.shape == ()
+    s = 1 / (1 + np.exp(-0.25))
+    assert abs(t.grad.item() - s * (1 - s)) < 1e-15
