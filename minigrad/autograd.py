@@ -194,32 +194,40 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             if t.requires_grad:
                 sums.add(t, g if recorded else g.data, None)
         add, pop = sums.add, sums.pop
-        for t in order:
-            g = pop(t)
-            if g is None:
-                continue
-            if wanted is not None and id(t) in wanted:
-                found[wanted[id(t)]] = g
-            elif t.retains_grad:
-                t.grad = _as_tensor(g) if t.grad is None else t.grad + _as_tensor(g)
-            node = t.node
-            parents, kwargs, op = node.parents, node.kwargs, node.op
-            if not retain_graph:
-                node.parents = None
-            if not recorded and op.scatter is not None:
-                sums.scatter(parents[0], g, node)
-                continue
-            out, values = (t, parents) if recorded else (t.data, tuple(map(_data_of, parents)))
-            if op.vjp_all is not None:
-                for p, gp in zip(parents, op.vjp_all(g, out, *values, **kwargs)):
-                    if gp is not None and p.requires_grad:
-                        add(p, gp, node)
-                continue
-            deferred = () if op.outer is None or recorded else \
-                _defer(sums, op.outer, g, out, parents, values, kwargs)
-            for i, p in enumerate(parents):
-                if p.requires_grad and i not in deferred:
-                    add(p, op.vjps[i](g, out, *values, **kwargs), node)
+        try:
+            for t in order:
+                g = pop(t)
+                if g is None:
+                    continue
+                if wanted is not None and id(t) in wanted:
+                    found[wanted[id(t)]] = g
+                elif t.retains_grad:
+                    t.grad = _as_tensor(g) if t.grad is None else t.grad + _as_tensor(g)
+                node = t.node
+                parents, kwargs, op = node.parents, node.kwargs, node.op
+                if not retain_graph:
+                    node.parents = None
+                if not recorded and op.scatter is not None:
+                    sums.scatter(parents[0], g, node)
+                    continue
+                out, values = (t, parents) if recorded else (t.data, tuple(map(_data_of, parents)))
+                if op.vjp_all is not None:
+                    for p, gp in zip(parents, op.vjp_all(g, out, *values, **kwargs)):
+                        if gp is not None and p.requires_grad:
+                            add(p, gp, node)
+                    continue
+                deferred = () if op.outer is None or recorded else \
+                    _defer(sums, op.outer, g, out, parents, values, kwargs)
+                for i, p in enumerate(parents):
+                    if p.requires_grad and i not in deferred:
+                        add(p, op.vjps[i](g, out, *values, **kwargs), node)
+        except AttributeError as exc:
+            if recorded:
+                raise
+            raise AttributeError(
+                f"backward of {node.op.name} at scope '{node.path}': {exc}. A plain backward "
+                f"runs VJPs on arrays: use operators, reshape/.T/indexing and minigrad.ops "
+                f"functions (ops.exp), not Tensor-only methods or .data") from exc
         for key, leaf in leaves.items():
             sums.flush(leaf)
             g = sums.grads.get(key)

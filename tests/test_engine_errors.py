@@ -183,3 +183,15 @@ def test_unknown_backend_is_named():
 def test_item_of_a_tensor_with_many_elements():
     with pytest.raises(ValueError, match=r"item\(\): tensor of shape \(2,\) has 2 elements"):
         leaf([1.0, 2.0]).item()
+
+
+def test_a_vjp_using_a_tensor_only_method_is_named_in_a_plain_backward():
+    from minigrad.ops import defvjp, primitive
+    softplus = primitive("my_softplus")(lambda xp, x: xp.logaddexp(x, 0))
+    defvjp(softplus, lambda g, out, x: g * (1 - (-out).exp()))     # Tensor.exp: not on arrays
+    x = mg.tensor([0.5, -1.0], requires_grad=True, dtype="float64")
+    with mg.scope("t=2"):
+        y = softplus(x).sum()
+    with pytest.raises(AttributeError, match=r"backward of my_softplus at scope 't=2'.*minigrad.ops"):
+        y.backward()
+    assert x.grad is None
