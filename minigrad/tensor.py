@@ -296,16 +296,20 @@ _data_of = operator.attrgetter("data")
 
 def apply(op, inputs, kwargs):
     """Run ``op`` on tensors ``inputs`` and record it when a gradient is needed."""
-    arrays = tuple(map(_data_of, inputs))
-    kind = type(arrays[0])
-    for array in arrays:
-        if type(array) is not kind:
-            raise TypeError(
-                f"{op.name} at scope '{current_scope()}': inputs are on different backends "
-                f"({', '.join(backend.backend_of(t.data) + str(t.shape) for t in inputs)}); "
-                f"move them with .to('numpy') or .to('cupy')")
+    first = inputs[0].data
+    kind = type(first)
+    if len(inputs) == 1:
+        arrays = (first,)
+    else:
+        arrays = tuple(map(_data_of, inputs))
+        for array in arrays:
+            if type(array) is not kind:
+                raise TypeError(
+                    f"{op.name} at scope '{current_scope()}': inputs are on different backends "
+                    f"({', '.join(backend.backend_of(t.data) + str(t.shape) for t in inputs)}); "
+                    f"move them with .to('numpy') or .to('cupy')")
     try:
-        data = op.forward(np if kind is np.ndarray else backend.get_array_module(arrays[0]),
+        data = op.forward(np if kind is np.ndarray else backend.get_array_module(first),
                           *arrays, **kwargs)
     except (ValueError, IndexError, TypeError) as exc:
         raise ShapeError(f"{op.name} at scope '{current_scope()}': {exc} "

@@ -108,6 +108,18 @@ class Cell(Module):
         :meth:`create_weights` (``input_projection = Cell.linear_input_projection``)."""
         return F.linear(x, self.weight_ih, self.bias_ih)
 
+    def summed_input_projection(self, x):
+        """W_ih x + b_ih + b_hh: the part of ``W_ih x_t + b_ih + W_hh h_{t-1} + b_hh`` that
+        does not depend on h, both biases included, for a whole sequence at once. Cells that
+        use it add the rest with :meth:`recurrence`."""
+        projected = F.linear(x, self.weight_ih, self.bias_ih)
+        return projected if self.bias_hh is None else projected + self.bias_hh
+
+    def recurrence(self, projected, h):
+        """W_hh h_{t-1} + projected (from :meth:`summed_input_projection`): one linear op
+        whose bias is the projected input."""
+        return F.linear(h, self.weight_hh, projected)
+
     def step(self, projected, state):
         raise NotImplementedError(f"{type(self).__name__}.step")
 

@@ -22,7 +22,7 @@ class CoupledLSTMCell(Cell):
     (in ``bias_ih``; ``bias_hh``'s share is zeroed).
     """
     kind = "coupled_lstm"
-    input_projection = Cell.linear_input_projection
+    input_projection = Cell.summed_input_projection
     state_names = ("h", "c")
     gate_names = ("forget_gate", "cell_candidate", "output_gate")
 
@@ -40,7 +40,7 @@ class CoupledLSTMCell(Cell):
     def step(self, projected, state):
         h, c = state
         with mg.scope("recurrence"):
-            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
+            pre = self.recurrence(projected, h)
         f, g, o = mg.split(pre, 3, axis=1)
         with mg.scope("forget_gate"):
             f = f.sigmoid()

@@ -27,7 +27,7 @@ class DeepTransitionRNNCell(Cell):
     l = 2 .. L; ``weight_shortcut`` (H, H). All U(-k, k), k = 1/sqrt(H).
     """
     kind = "deep_transition_rnn"
-    input_projection = Cell.linear_input_projection
+    input_projection = Cell.summed_input_projection
 
     def __init__(self, input_size, hidden_size, transition_depth=2, shortcut=False,
                  learn_initial_state=False):
@@ -52,7 +52,7 @@ class DeepTransitionRNNCell(Cell):
     def step(self, projected, state):
         h, = state
         with mg.scope("transition=1"):
-            z = (projected + F.linear(h, self.weight_hh, self.bias_hh)).tanh()
+            z = self.recurrence(projected, h).tanh()
         for layer in range(2, self.transition_depth + 1):
             with mg.scope(f"transition={layer}"):
                 pre = F.linear(z, getattr(self, f"transition_weight_{layer}"),

@@ -37,7 +37,7 @@ class LeakyRNNCell(Cell):
     be > 1). Other parameters are named and initialised as in :class:`RNNCell`.
     """
     kind = "leaky_rnn"
-    input_projection = Cell.linear_input_projection
+    input_projection = Cell.summed_input_projection
 
     def __init__(self, input_size, hidden_size, tau=2.0, learn_tau=False, bias=True,
                  learn_initial_state=False):
@@ -78,7 +78,7 @@ class LeakyRNNCell(Cell):
     def step(self, projected, state):
         h, = state
         with mg.scope("recurrence"):
-            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
+            pre = self.recurrence(projected, h)
         with mg.scope("leak"):
             tau = self.tau
             rate = 1 / (tau if tau.dtype == h.dtype else tau.astype(h.dtype))

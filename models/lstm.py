@@ -20,7 +20,7 @@ class LSTMCell(Cell):
     Jozefowicz et al. 2015) sets b_f, split as forget_bias in ``bias_ih`` and 0 in ``bias_hh``.
     """
     kind = "lstm"
-    input_projection = Cell.linear_input_projection
+    input_projection = Cell.summed_input_projection
     state_names = ("h", "c")
     gate_names = ("input_gate", "forget_gate", "cell_candidate", "output_gate")
 
@@ -39,7 +39,7 @@ class LSTMCell(Cell):
     def gates(self, projected, h):
         """Pre-activations of the four gates, (B, 4H) split into i, f, g, o."""
         with mg.scope("recurrence"):
-            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
+            pre = self.recurrence(projected, h)
         return mg.split(pre, 4, axis=1)
 
     def step(self, projected, state):

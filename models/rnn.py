@@ -14,7 +14,7 @@ class RNNCell(Cell):
     k = 1/sqrt(hidden_size) initialisation follow ``torch.nn.RNNCell``.
     """
     kind = "rnn"
-    input_projection = Cell.linear_input_projection
+    input_projection = Cell.summed_input_projection
 
     def __init__(self, input_size, hidden_size, nonlinearity="tanh", bias=True,
                  learn_initial_state=False):
@@ -29,6 +29,6 @@ class RNNCell(Cell):
     def step(self, projected, state):
         h, = state
         with mg.scope("recurrence"):
-            pre = projected + F.linear(h, self.weight_hh, self.bias_hh)
+            pre = self.recurrence(projected, h)
         with mg.scope("hidden"):
             return (pre.tanh() if self.nonlinearity == "tanh" else pre.relu(),)

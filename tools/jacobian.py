@@ -119,9 +119,7 @@ class CoupledVariant(LSTMVariant):
 
     def preactivations(self, cell, x, h, c):
         with mg.no_grad():
-            pre = cell.input_projection(x).numpy() + h.numpy() @ cell.weight_hh.numpy().T
-            if cell.bias_hh is not None:
-                pre = pre + cell.bias_hh.numpy()
+            pre = cell.recurrence(cell.input_projection(x), h).numpy()
         f, g, o = np.split(pre, 3, axis=1)
         return {"forget_gate": f, "cell_candidate": g, "output_gate": o}
 
