@@ -154,12 +154,11 @@ class _Gradients:
         node.op.scatter(xp, old, node.kwargs["index"], g)
 
     def pop(self, t):
-        key = id(t)
-        if key in self.pending:
+        """``t``'s finished gradient, taken out (its key may stay in ``owned``: ``t`` is
+        alive until the backward ends, so its id is not reused)."""
+        if self.pending and id(t) in self.pending:
             self.flush(t)
-        if key in self.owned:
-            self.owned.discard(key)
-        return self.grads.pop(key, None)
+        return self.grads.pop(id(t), None)
 
 
 def _defer(sums, outer, g, out, parents, inputs, kwargs):
@@ -207,10 +206,15 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                 parents, kwargs, op = node.parents, node.kwargs, node.op
                 if not retain_graph:
                     node.parents = None
-                if not recorded and op.scatter is not None:
+                if recorded:
+                    out, values = t, parents
+                elif op.scatter is not None:
                     sums.scatter(parents[0], g, node)
                     continue
-                out, values = (t, parents) if recorded else (t.data, tuple(map(_data_of, parents)))
+                else:
+                    out = t.data
+                    values = (parents[0].data,) if len(parents) == 1 else \
+                        tuple(map(_data_of, parents))
                 if op.vjp_all is not None:
                     for p, gp in zip(parents, op.vjp_all(g, out, *values, **kwargs)):
                         if gp is not None and p.requires_grad:

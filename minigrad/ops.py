@@ -356,7 +356,11 @@ _BASIC = frozenset((int, slice, type(None), type(Ellipsis)))
 def scatter_add(xp, buffer, index, values):
     """``buffer[index] += values`` in place, adding repeated indices up."""
     if _is_basic(index):
-        buffer[index] += values
+        view = buffer[index]
+        if type(view) is type(buffer):
+            view += values       # into the view: no write back
+        else:
+            buffer[index] += values     # one element, read out as a scalar
     elif xp is np:
         np.add.at(buffer, index, values)
     else:
