@@ -1,6 +1,5 @@
 """The LSTM with coupled input and forget gates (001_*.txt; Greff et al. 2017, "CIFG")."""
 import minigrad as mg
-from minigrad import functional as F
 
 from .cell import Cell
 from .lstm import cell_and_hidden

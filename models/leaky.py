@@ -4,7 +4,6 @@ import math
 import numpy as np
 
 import minigrad as mg
-from minigrad import functional as F
 from minigrad.nn import Parameter
 
 from .cell import Cell

@@ -1,6 +1,5 @@
 """The LSTM cell (Hochreiter & Schmidhuber 1997, with a forget gate, Gers et al. 2000)."""
 import minigrad as mg
-from minigrad import functional as F
 
 from .cell import Cell
 

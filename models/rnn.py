@@ -1,6 +1,5 @@
 """The Elman RNN cell."""
 import minigrad as mg
-from minigrad import functional as F
 
 from .cell import Cell
 

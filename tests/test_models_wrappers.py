@@ -104,7 +104,9 @@ def test_stacked_with_skip_feeds_input_to_every_layer_and_every_layer_to_output(
 
 
 def test_stacked_states_are_used_and_state_dict_round_trips(rng):
-    make = lambda: models.Stacked([models.LSTMCell(2, 3), models.LSTMCell(3, 3)])
+    def make():
+        return models.Stacked([models.LSTMCell(2, 3), models.LSTMCell(3, 3)])
+
     a, b = make(), make()
     b.load_state_dict(a.state_dict())
     assert sorted(a.state_dict()) == sorted(f"layer{i}.{n}" for i in range(2)
