@@ -147,9 +147,11 @@ class _Gradients:
         key = id(t)
         old = self.grads.get(key)
         xp = backend.get_array_module(g)
-        if old is None or key not in self.owned or old.dtype != g.dtype:
-            old = xp.zeros(t.data.shape, dtype=g.dtype) if old is None else old.copy()
-            self.grads[key] = old
+        if old is None:
+            old = self.grads[key] = xp.zeros(t.data.shape, dtype=g.dtype)
+            self.owned.add(key)
+        elif key not in self.owned or old.dtype != g.dtype:
+            old = self.grads[key] = old.copy()
             self.owned.add(key)
         node.op.scatter(xp, old, node.kwargs["index"], g)
 

@@ -36,7 +36,7 @@ def cupy_available():
 def get_array_module(*arrays):
     """NumPy, or CuPy when any of ``arrays`` is a CuPy array."""
     for a in arrays:
-        if type(a).__module__.startswith("cupy"):
+        if type(a) is not np.ndarray and type(a).__module__.startswith("cupy"):
             return cupy()
     return np
 
