@@ -112,8 +112,9 @@ class Cell(Module):
         """W_ih x + b_ih + b_hh: the part of ``W_ih x_t + b_ih + W_hh h_{t-1} + b_hh`` that
         does not depend on h, both biases included, for a whole sequence at once. Cells that
         use it add the rest with :meth:`recurrence`."""
-        projected = F.linear(x, self.weight_ih, self.bias_ih)
-        return projected if self.bias_hh is None else projected + self.bias_hh
+        if self.bias_ih is None:
+            return F.linear(x, self.weight_ih)
+        return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
 
     def recurrence(self, projected, h):
         """W_hh h_{t-1} + projected (from :meth:`summed_input_projection`): one linear op
