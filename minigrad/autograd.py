@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backend
 from .ops import unbroadcast
-from .tensor import Tensor, detect_anomaly, set_grad_enabled, state
+from .tensor import Tensor, _data_of, detect_anomaly, set_grad_enabled, state
 
 
 def _walk(roots):
@@ -43,7 +43,6 @@ def _walk(roots):
 
 
 _made_at = operator.attrgetter("node.order")
-_data_of = operator.attrgetter("data")
 
 
 def _check_finite(g, node):
@@ -239,11 +238,11 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
             g = sums.grads.get(key)
             if g is None:
                 continue
-            g = _as_tensor(g)
             if wanted is not None:
                 if key in wanted:
                     found[wanted[key]] = g
             else:
+                g = _as_tensor(g)
                 leaf.grad = g if leaf.grad is None else leaf.grad + g
     return [None if g is None else _as_tensor(g) for g in found]
 
