@@ -5,6 +5,7 @@ from .coupled import CoupledLSTMCell
 from .deep_transition import DeepTransitionRNNCell
 from .delay import TimeDelayCell
 from .gru import GRUCell
+from .head import DeepOutput
 from .jordan import JordanRNNCell
 from .leaky import LeakyRNNCell
 from .lstm import LSTMCell
@@ -14,14 +15,16 @@ from .seq2seq import Seq2Seq
 from .sequence import run_sequence
 from .stacked import Stacked
 from .tcn import TCN, CausalConv1d, TemporalBlock
-from .topology import ManyToMany, ManyToOne, OneToMany, feed_back
+from .topology import ConditionalManyToMany, ManyToMany, ManyToOne, OneToMany, feed_back
 
 __all__ = [
     "TCN",
     "Bidirectional",
     "CausalConv1d",
     "Cell",
+    "ConditionalManyToMany",
     "CoupledLSTMCell",
+    "DeepOutput",
     "DeepTransitionRNNCell",
     "GRUCell",
     "JordanRNNCell",

@@ -15,9 +15,10 @@ import numpy as np
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad.nn import Embedding, Linear, Module
+from minigrad.nn import Embedding, Module
 
 from .cell import Cell
+from .head import output_head
 from .stacked import Stacked
 
 
@@ -87,10 +88,12 @@ class CharLM(Module):
     linear softmax output.
 
     ``embedding_dim=None`` feeds one-hot vectors, as in the [h, e, l, o] example.
+    ``head_hidden=(n_1, ...)`` puts an MLP between h_t and the logits (002_*.txt (c), deep
+    hidden-to-output; :class:`models.DeepOutput`).
     """
 
     def __init__(self, vocabulary, cell="lstm", hidden_size=64, num_layers=1,
-                 embedding_dim=None):
+                 embedding_dim=None, head_hidden=()):
         super().__init__()
         if not isinstance(vocabulary, Vocabulary):
             vocabulary = Vocabulary(vocabulary)
@@ -113,19 +116,21 @@ class CharLM(Module):
             size = hidden_size
         self.rnn = Stacked(cells)
         self.layers = self.rnn.layers
-        self.head = Linear(hidden_size, len(vocabulary))
+        self.head_hidden = tuple(int(n) for n in head_hidden or ())
+        self.head = output_head(hidden_size, len(vocabulary), self.head_hidden)
 
     # -- configuration (what a checkpoint stores besides the weights) -------------------
     def config(self):
         return {"model": "charlm", "vocabulary": self.vocabulary.symbols, "cell": self.cell_name,
                 "hidden_size": self.hidden_size, "num_layers": self.num_layers,
-                "embedding_dim": self.embedding_dim}
+                "embedding_dim": self.embedding_dim, "head_hidden": list(self.head_hidden)}
 
     @classmethod
     def from_config(cls, config):
         return cls(Vocabulary(config["vocabulary"]), cell=config["cell"],
                    hidden_size=config["hidden_size"], num_layers=config["num_layers"],
-                   embedding_dim=config["embedding_dim"])
+                   embedding_dim=config["embedding_dim"],
+                   head_hidden=config.get("head_hidden", ()))
 
     # -- forward -------------------------------------------------------------------------
     def embed(self, indices):

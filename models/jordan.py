@@ -70,5 +70,37 @@ class JordanRNNCell(Cell):
                 y = F.softmax(y, axis=-1)
         return (y,)
 
+    def teacher_forced(self, xs, targets, initial=None):
+        """Outputs (T, B, output_size) with the previous *target* fed back in place of the
+        previous prediction (teacher forcing; 002_*.txt: the output recurrence "limits its
+        expressive power but makes it easier to train"):
+
+            h_t = tanh(W_ih x_t + b_ih + W_yh y*_{t-1} + b_hh),   y_t = phi(W_hy h_t + b_hy)
+
+        with y*_0 = ``initial`` (the initial state, zeros by default) and y*_t = ``targets[t-1]``.
+        No step depends on another step's output, so the whole sequence is one batched
+        computation and the gradient of sum_t L(y_t, y*_t) needs no backpropagation through
+        time. At test time run the cell as usual (``unroll``), feeding back its own y_t.
+        """
+        if xs.ndim != 3 or xs.shape[2] != self.input_size:
+            raise ValueError(f"JordanRNNCell.teacher_forced: xs must have shape (T, batch, "
+                             f"{self.input_size}), got {xs.shape}")
+        expected = (*xs.shape[:2], self.out_features)
+        if tuple(targets.shape) != expected:
+            raise ValueError(f"JordanRNNCell.teacher_forced: targets must have shape {expected} "
+                             f"to match xs {xs.shape}, got {tuple(targets.shape)}")
+        if initial is None:
+            initial, = self.initial_state(xs.shape[1], xs.dtype)
+        elif isinstance(initial, tuple):
+            initial, = initial
+        targets = targets if isinstance(targets, mg.Tensor) else mg.tensor(targets, dtype=xs.dtype)
+        with mg.scope("teacher_forcing"):
+            previous = mg.concat([initial.reshape(1, *initial.shape), targets[:-1]], axis=0)
+        with mg.scope(self.kind):
+            with mg.scope("input_projection"):
+                projected = self.input_projection(xs)
+            y, = self.step(projected, (previous,))
+        return y
+
     def extra_repr(self):
         return f"{self.input_size}, {self.hidden_size}, output_size={self.out_features}"

@@ -6,7 +6,7 @@ import minigrad as mg
 from minigrad.nn import Embedding, Linear, Module
 from minigrad.random import generator
 
-from .cell import unroll
+from .sequence import batch_size, run_sequence, run_step, state_layout
 from .topology import feed_back
 
 
@@ -20,7 +20,10 @@ class Seq2Seq(Module):
 
     "It is valuable to reverse the order of the words of the input sequence" (Sutskever et
     al. 2014), so ``reverse_source`` defaults to True. Encoder and decoder states must have
-    the same shapes (e.g. two LSTMCells with one hidden size).
+    the same shapes (e.g. two LSTMCells with one hidden size). Either may be a cell or a
+    :class:`models.Stacked` of cells: "use two layers of LSTMs (one LSTM stacked on top of
+    another)" (002_*.txt, video to text; 000_*.txt's figure); layer l of the decoder then
+    starts from layer l's final state in the encoder, v = (v^0, ..., v^{L-1}).
 
     ``source``: int tokens (S, B) when ``source_vocab_size`` is given, else vectors
     (S, B, encoder.input_size) (e.g. video frame features). ``target``: int tokens (T', B).
@@ -34,11 +37,16 @@ class Seq2Seq(Module):
     def __init__(self, encoder_cell, decoder_cell, source_vocab_size, target_vocab_size,
                  reverse_source=True, bos_index=0, eos_index=1):
         super().__init__()
-        if tuple(encoder_cell.state_sizes()) != tuple(decoder_cell.state_sizes()):
+        layouts = []
+        for role, core in (("encoder", encoder_cell), ("decoder", decoder_cell)):
+            try:
+                layouts.append(state_layout(core))
+            except ValueError as exc:
+                raise ValueError(f"Seq2Seq: the {role}: {exc}") from None
+        if layouts[0] != layouts[1]:
             raise ValueError(f"Seq2Seq: the decoder ({type(decoder_cell).__name__}, state sizes "
-                             f"{tuple(decoder_cell.state_sizes())}) must start from the encoder's "
-                             f"final state ({type(encoder_cell).__name__}, state sizes "
-                             f"{tuple(encoder_cell.state_sizes())})")
+                             f"{layouts[1]}) must start from the encoder's final state "
+                             f"({type(encoder_cell).__name__}, state sizes {layouts[0]})")
         self.encoder, self.decoder = encoder_cell, decoder_cell
         self.reverse_source, self.bos_index, self.eos_index = reverse_source, bos_index, eos_index
         self.source_embedding = (Embedding(source_vocab_size, encoder_cell.input_size)
@@ -53,7 +61,7 @@ class Seq2Seq(Module):
             if self.reverse_source:
                 with mg.scope("reverse"):
                     xs = xs[::-1]
-            _, state = unroll(self.encoder, xs)
+            _, state = run_sequence(self.encoder, xs)
         return state
 
     def _tokens(self, target):
@@ -67,15 +75,15 @@ class Seq2Seq(Module):
     def forward(self, source, target, teacher_forcing=1.0, rng=None):
         target = self._tokens(target)
         state = self.encode(source)
-        if state[0].shape[0] != target.shape[1]:
-            raise ValueError(f"Seq2Seq: source batch {state[0].shape[0]} and target batch "
+        if batch_size(state) != target.shape[1]:
+            raise ValueError(f"Seq2Seq: source batch {batch_size(state)} and target batch "
                              f"{target.shape[1]} differ")
         steps, batch = target.shape
         bos = np.full((1, batch), self.bos_index, dtype=np.int64)
         inputs = np.concatenate([bos, target[:-1]], axis=0)
         with mg.scope("decoder"):
             if teacher_forcing >= 1:
-                hs, _ = unroll(self.decoder, self.target_embedding(inputs), state)
+                hs, _ = run_sequence(self.decoder, self.target_embedding(inputs), state)
                 with mg.scope("head"):
                     return self.head(hs)
             rng = generator() if rng is None else rng
@@ -85,9 +93,9 @@ class Seq2Seq(Module):
                 if previous is not None and rng.random() >= teacher_forcing:
                     tokens = previous.numpy().argmax(axis=1)
                 with mg.scope(f"t={t}"):
-                    state = self.decoder(self.target_embedding(tokens), state)
+                    output, state = run_step(self.decoder, self.target_embedding(tokens), state)
                     with mg.scope("head"):
-                        previous = self.head(self.decoder.output(state))
+                        previous = self.head(output)
                 logits.append(previous)
             return mg.stack(logits)
 
@@ -96,6 +104,6 @@ class Seq2Seq(Module):
         with mg.no_grad():
             state = self.encode(source)
             with mg.scope("decoder"):
-                first = np.full(state[0].shape[0], self.bos_index, dtype=np.int64)
+                first = np.full(batch_size(state), self.bos_index, dtype=np.int64)
                 return feed_back(self.decoder, self.target_embedding, self.head, state, first,
                                  max_length, self.eos_index)

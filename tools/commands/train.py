@@ -49,6 +49,9 @@ def add_parser(subparsers):
     charlm.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
     charlm.add_argument("--embedding", type=int, default=32,
                         help="embedding size; 0 feeds one-hot vectors (default 32)")
+    charlm.add_argument("--head-hidden", type=int, nargs="+", default=[], metavar="N",
+                        help="hidden layers of an MLP between h_t and the logits (002's deep "
+                             "hidden-to-output; default: one linear layer)")
     charlm.add_argument("--seq-len", type=int, default=64, help="characters per step and "
                         "stream (default 64)")
     charlm.add_argument("--tbptt", type=int, default=None, help="truncate BPTT every K steps "
@@ -195,6 +198,8 @@ def run_charlm(args):
     _check_common(args)
     _check(args, "layers", "seq_len")
     _check(args, "embedding", positive=False)
+    if any(n <= 0 for n in args.head_hidden):
+        raise CommandError(f"--head-hidden: sizes must be positive, got {args.head_hidden}")
     if not 0 < args.val_fraction < 1:
         raise CommandError(f"--val-fraction: must lie in (0, 1), got {args.val_fraction}")
     text = load_text(args.data)
@@ -208,7 +213,7 @@ def run_charlm(args):
         model = CharLM.from_config(_resume_config(args, "charlm"))
     else:
         model = CharLM(Vocabulary.from_text(text), args.cell, args.hidden, args.layers,
-                       args.embedding or None)
+                       args.embedding or None, args.head_hidden)
     try:
         data = model.vocabulary.encode(train_text)
         model.vocabulary.encode(val_text)
