@@ -99,6 +99,7 @@ def test_check_command_passes_real_cells(capsys):
     assert lstm_row.count("pass (5)") == 4
     gru_row = next(line for line in table if line.startswith("gru"))
     assert gru_row.count("pass (5)") == 3 and "n/a" in gru_row
+    assert "000_*.txt prints it only in the first" in out
 
 
 def test_check_command_rejects_unknown_cell(capsys):

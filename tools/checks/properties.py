@@ -76,7 +76,9 @@ def unroll_gradients_match_finite_differences(cell, xs, state=None, seed=0, atol
 
 
 def cell_state_jacobian_matches_closed_form(cell, xs, state=None, atol=1e-10):
-    """dc_t/dc_{t-1} by autodiff equals the closed form of 000_*.txt (LSTM variants)."""
+    """dc_t/dc_{t-1} by autodiff equals the closed form of 000_*.txt (LSTM variants): the
+    derivative of the network as built, with o_{t-1} in all three terms that pass through
+    h_{t-1} (000_*.txt prints it only in the first; see :mod:`tools.jacobian`)."""
     _require_float64(cell, "cell_state_jacobian_matches_closed_form")
     autodiff = cell_jacobian.cell_state_jacobians(cell, xs, state, "autodiff")
     closed = cell_jacobian.cell_state_jacobians(cell, xs, state, "closed_form")

@@ -28,6 +28,8 @@ CELL_KINDS = {
     "lstm": models.LSTMCell,
     "gru": models.GRUCell,
     "peephole_lstm": models.PeepholeLSTMCell,
+    "peephole_lstm_previous": lambda d, h: models.PeepholeLSTMCell(d, h,
+                                                                  output_peephole="previous"),
     "coupled_lstm": models.CoupledLSTMCell,
     "leaky_rnn": lambda d, h: models.LeakyRNNCell(d, h, tau=np.linspace(1, 4, h)),
     "leaky_rnn_learned_tau": lambda d, h: models.LeakyRNNCell(d, h, tau=3.0, learn_tau=True),

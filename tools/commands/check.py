@@ -42,6 +42,9 @@ def run(args):
                            f"{', '.join(PROPERTIES)}")
     results = runner.run_properties(cells, args.examples, args.seed, names)
     print(runner.format_table(results))
+    if "cell_state_jacobian" in names:
+        from tools.jacobian import NOTE_ON_000
+        print(f"\ncell_state_jacobian: dc_t/dc_(t-1) of the network as built; {NOTE_ON_000}")
     failures = runner.format_failures(results)
     if failures:
         print()
