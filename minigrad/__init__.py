@@ -9,6 +9,7 @@ from .serialization import load, save
 from .tensor import (Op, ShapeError, Tensor, current_scope, detect_anomaly, is_grad_enabled,
                      no_grad, scope, set_grad_enabled, tensor)
 from .checkpoint import checkpoint
+from .compile import CompileError, CompileMismatch, compile
 from . import functional, nn, optim, testing  # noqa: E402
 
 __version__ = "0.1.0"
@@ -20,5 +21,5 @@ __all__ = [
     "scope", "current_scope", "detect_anomaly", "set_backend", "get_backend",
     "get_array_module", "concat", "stack", "split", "unstack", "where", "sum", "mean", "max",
     "power", "transpose", "unbroadcast", "checkpoint", "save", "load", "manual_seed",
-    "ShapeError", "Op", "functional", "nn", "optim", "testing", "backend",
+    "ShapeError", "Op", "compile", "CompileError", "CompileMismatch", "functional", "nn", "optim", "testing", "backend",
 ]

@@ -182,6 +182,9 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
     With ``create_graph`` the VJPs run on Tensors and are recorded; otherwise they run on
     the bare arrays, and only the gradients handed back are wrapped in Tensors.
     """
+    if state.recorder is not None:      # minigrad.compile is capturing this step
+        return state.recorder.run_backward(outputs, output_grads, retain_graph, create_graph,
+                                           inputs)
     if retain_graph is None:
         retain_graph = create_graph
     recorded = create_graph

@@ -3,14 +3,21 @@ import numpy as np
 
 from . import ops
 from .random import generator
-from .tensor import Tensor, as_tensor
+from .tensor import Op, Tensor, as_tensor, no_grad
 
 
 def logsumexp(x, axis=-1, keepdims=False):
     """log sum_i exp(x_i), shifted by the (constant) maximum so that it cannot overflow."""
-    shift = Tensor(x.data.max(axis=axis, keepdims=True))
+    shift = _shift(x, axis)
     out = (x - shift).exp().sum(axis=axis, keepdims=True).log() + shift
     return out if keepdims else ops.sum(out, axis=axis)
+
+
+def _shift(x, axis):
+    """The maximum along ``axis`` as a constant: an op run without recording a gradient,
+    so that :func:`minigrad.compile` replays it."""
+    with no_grad():
+        return ops.max(x, axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis=-1):
@@ -20,7 +27,7 @@ def log_softmax(x, axis=-1):
 
 def softmax(x, axis=-1):
     """softmax(x)_i = exp(x_i) / sum_j exp(x_j)."""
-    e = (x - Tensor(x.data.max(axis=axis, keepdims=True))).exp()
+    e = (x - _shift(x, axis)).exp()
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -94,9 +101,17 @@ def dropout(x, p=0.5, training=True, rng=None):
         raise ValueError(f"dropout: p must lie in [0, 1), got {p}")
     if not training or p == 0:
         return x
+    with no_grad():
+        mask = _dropout_mask(x, p=p, rng=rng)
+    return x * mask
+
+
+def _mask(xp, x, p, rng):
     keep = (rng or generator()).random(x.shape) >= p
-    mask = x.xp.asarray(keep.astype(x.dtype) / (1 - p))
-    return x * Tensor(mask)
+    return xp.asarray(keep.astype(x.dtype) / (1 - p))
+
+
+_dropout_mask = Op("dropout_mask", _mask)   # an op, so that a compiled step draws anew
 
 
 def linear(x, weight, bias=None):

@@ -17,6 +17,7 @@ class _State:
     grad_enabled = True
     scope = ()
     anomaly = False
+    recorder = None     # a compile capture in progress (minigrad.compile)
 
 
 state = _State()
@@ -325,6 +326,8 @@ def apply(op, inputs, kwargs):
                 out.requires_grad = True
                 out.node = Node(op, inputs, kwargs, state.scope)
                 break
+    if state.recorder is not None:
+        state.recorder.record(op, inputs, kwargs, out)
     if state.anomaly and data.dtype.kind == "f" and not bool(out.xp.isfinite(data).all()):
         raise FloatingPointError(f"{op.name} at scope '{current_scope()}' produced NaN or Inf "
                                  f"(inputs: {_describe(inputs)})")

@@ -1,0 +1,695 @@
+"""Capture a step once, replay it as a flat plan over arrays: ``mg.compile(fn)``.
+
+The first call with a given signature runs ``fn`` eagerly while a recorder watches: every
+op's forward (:func:`minigrad.tensor.apply`) and every VJP, gradient sum and delivery to
+``.grad`` of the backward passes ``fn`` starts become one step of a flat list, a *plan*,
+over numbered arrays. Later calls with the same signature run that list: no Tensor or Node
+per op, no graph walk, no sort. The backward steps are those :func:`minigrad.autograd.
+run_backward` would take, in the same order, so a replay gives the eager results bit for
+bit; parameters' ``.grad`` accumulate exactly as in eager mode.
+
+The same idea as ``jax.jit`` and tinygrad's ``TinyJit``, with the same assumption: **the
+Python control flow of ``fn`` must not depend on the values of arrays**, only on their
+shapes, and everything ``fn`` computes from tensors must go through ops. What runs outside
+ops (``.item()``, ``.data`` arithmetic, ``optimizer.zero_grad()``, printing) happens once,
+at capture, and never again. Use ``check=True`` to replay and run eagerly side by side and
+raise :class:`CompileMismatch` at the first difference.
+"""
+import functools
+
+import numpy as np
+
+from . import backend
+from .autograd import CHUNK_BYTES, _as_tensor, _walk
+from .ops import unbroadcast
+from .tensor import Tensor, state
+
+__all__ = ["compile", "CompiledFunction", "CompileError", "CompileMismatch"]
+
+
+class CompileError(RuntimeError):
+    """``fn`` did something a plan cannot replay (higher-order gradients, an op made
+    outside :func:`minigrad.tensor.apply`, parameters changed inside the step)."""
+
+
+class CompileMismatch(AssertionError):
+    """``check=True``: the replayed plan and the eager run disagree."""
+
+
+# -- signatures --------------------------------------------------------------------------
+def _flatten(value, tensors, path=()):
+    """The hashable signature of an argument; Tensors (and arrays) are collected in order."""
+    if isinstance(value, Tensor):
+        tensors.append(value)
+        data = value.data
+        return ("T", data.shape, data.dtype.str, type(data), value.requires_grad)
+    if isinstance(value, (np.ndarray,)) or backend.backend_of(value) == "cupy" and \
+            hasattr(value, "shape"):
+        tensors.append(value)
+        return ("A", value.shape, value.dtype.str, type(value))
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_flatten(v, tensors) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((k, _flatten(v, tensors)) for k, v in sorted(value.items())))
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return ("V", type(value), value)
+    return ("O", id(value))
+
+
+def _leaf_tensors(value, out):
+    if isinstance(value, Tensor):
+        out.append(value)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            _leaf_tensors(v, out)
+    elif isinstance(value, dict):
+        for k in sorted(value):
+            _leaf_tensors(value[k], out)
+    return out
+
+
+# -- the plan ----------------------------------------------------------------------------
+class _Slot:
+    """A placeholder for an array of the plan inside an op's keyword arguments."""
+    __slots__ = ("index", "shape")
+
+    def __init__(self, index, shape=None):
+        self.index, self.shape = index, shape
+
+    def resolve(self, regs):
+        array = regs[self.index]
+        return array if self.shape is None else array.reshape(self.shape)
+
+
+def _fill(template, regs):
+    if isinstance(template, _Slot):
+        return template.resolve(regs)
+    if type(template) is tuple:
+        return tuple(_fill(t, regs) for t in template)
+    return template
+
+
+def _has_slot(template):
+    if isinstance(template, _Slot):
+        return True
+    return type(template) is tuple and any(_has_slot(t) for t in template)
+
+
+class Plan:
+    """A captured step: the arrays it starts from and the steps that compute the rest."""
+
+    def __init__(self):
+        self.size = 0               # number of array registers
+        self.constants = {}         # register -> a fixed array (seeds, numbers)
+        self.arguments = []         # (register, position among the flattened arguments)
+        self.live = []              # (register, Tensor): read .data at every call
+        self.guards = []            # (Tensor, shape, dtype, type, requires_grad)
+        self.steps = []             # closures over the registers list
+        self.outputs = None         # how to rebuild fn's return value
+        self.leaves = []            # every leaf Tensor the plan touches (check mode)
+        self.argument_tensors = [None]  # the flattened arguments of the call being replayed
+
+    def matches(self):
+        for t, shape, dtype, kind, requires_grad in self.guards:
+            data = t.data
+            if data.shape != shape or data.dtype != dtype or type(data) is not kind \
+                    or t.requires_grad != requires_grad:
+                return False
+        return True
+
+    def run(self, arrays):
+        regs = [None] * self.size
+        for index, value in self.constants.items():
+            regs[index] = value
+        for index, position in self.arguments:
+            regs[index] = arrays[position]
+        for index, t in self.live:
+            regs[index] = t.data
+        for step in self.steps:
+            step(regs)
+        return regs
+
+
+def _make_step(fn, ins, out, kwargs_template=None):
+    """One step: ``regs[out] = fn(*regs[ins])``; ``out`` a register, a tuple of registers
+    (None where a result is not kept) or None (a step run for its effect)."""
+    if kwargs_template is not None:
+        def step(regs):
+            kwargs = {k: _fill(v, regs) for k, v in kwargs_template.items()}
+            _store(regs, out, fn(*[regs[i] for i in ins], **kwargs))
+        return step
+    n = len(ins)
+    if isinstance(out, int):
+        if n == 0:
+            def step(regs):
+                regs[out] = fn()
+        elif n == 1:
+            a, = ins
+
+            def step(regs):
+                regs[out] = fn(regs[a])
+        elif n == 2:
+            a, b = ins
+
+            def step(regs):
+                regs[out] = fn(regs[a], regs[b])
+        elif n == 3:
+            a, b, c = ins
+
+            def step(regs):
+                regs[out] = fn(regs[a], regs[b], regs[c])
+        else:
+            def step(regs):
+                regs[out] = fn(*[regs[i] for i in ins])
+        return step
+
+    def step(regs):
+        _store(regs, out, fn(*[regs[i] for i in ins]))
+    return step
+
+
+def _store(regs, out, result):
+    if out is None:
+        return
+    if isinstance(out, int):
+        regs[out] = result
+        return
+    for index, value in zip(out, result):
+        if index is not None:
+            regs[index] = value
+
+
+def _as_array(fn):
+    """A forward whose result NumPy may hand back as a scalar: made a 0-d array, as
+    :func:`minigrad.tensor.apply` does."""
+    def wrapped(*arrays, **kwargs):
+        data = fn(*arrays, **kwargs)
+        return np.asarray(data) if isinstance(data, np.generic) else data
+    return wrapped
+
+
+# -- recording -----------------------------------------------------------------------------
+class _Recorder:
+    """Watches one eager call of ``fn`` and writes its plan."""
+
+    def __init__(self, arguments):
+        self.plan = Plan()
+        self.values = []            # register -> the array it held at capture
+        self.tensor_slot = {}       # id(Tensor) -> register
+        self.array_slot = {}        # id(array) -> register (arguments, results)
+        self.keep = []              # everything whose id is a key above stays alive
+        self.leaf_of_slot = {}      # register -> leaf Tensor (for delivering gradients)
+        self.argument_ids = {}
+        for position, a in enumerate(arguments):
+            array = a.data if isinstance(a, Tensor) else a
+            index = self._new(array)
+            self.plan.arguments.append((index, position))
+            self.array_slot[id(array)] = index
+            if isinstance(a, Tensor):
+                self.tensor_slot[id(a)] = index
+                self.leaf_of_slot[index] = ("argument", position)
+            self.keep.append(a)
+
+    def _new(self, array):
+        self.values.append(array)
+        self.plan.size += 1
+        return self.plan.size - 1
+
+    # -- registers of tensors and arrays ---------------------------------------------
+    def slot_of(self, t):
+        """The register of tensor ``t``; a tensor not made by a recorded op is a leaf read
+        live at every call (a Parameter, or a constant made inside ``fn``)."""
+        index = self.tensor_slot.get(id(t))
+        if index is not None:
+            return index
+        if t.node is not None:
+            raise CompileError(
+                f"compile: tensor of shape {t.shape} was made by op '{t.op}' at scope "
+                f"'{t.scope}' outside minigrad.tensor.apply (e.g. mg.checkpoint); such ops "
+                f"cannot be replayed: call this function eagerly")
+        index = self._new(t.data)
+        self.tensor_slot[id(t)] = index
+        self.keep.append(t)
+        self.plan.live.append((index, t))
+        data = t.data
+        self.plan.guards.append((t, data.shape, data.dtype, type(data), t.requires_grad))
+        self.plan.leaves.append(t)
+        self.leaf_of_slot[index] = ("live", t)
+        return index
+
+    def constant(self, array):
+        index = self._new(array)
+        self.plan.constants[index] = array
+        return index
+
+    def _template(self, value):
+        """``value`` (a keyword argument) with the plan's arrays inside replaced by
+        placeholders: an index array taken from an argument is read anew at every call."""
+        if type(value) is tuple:
+            return tuple(self._template(v) for v in value)
+        if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic):
+            index = self.array_slot.get(id(value))
+            if index is not None:
+                return _Slot(index)
+            base = getattr(value, "base", None)
+            if base is not None:
+                index = self.array_slot.get(id(base))
+                if index is None:
+                    index = self.array_slot.get(id(getattr(base, "base", None)), None)
+                    if index is not None and self.values[index].size != base.size:
+                        index = None
+                source = None if index is None else self.values[index]
+                if source is not None and source.size == value.size and \
+                        source.flags.c_contiguous and value.flags.c_contiguous:
+                    return _Slot(index, value.shape)
+        return value
+
+    def _kwargs(self, kwargs):
+        template = {k: self._template(v) for k, v in kwargs.items()}
+        return template if any(_has_slot(v) for v in template.values()) else None
+
+    def _result(self, value, ins):
+        """The register of an array a step produced: an input it returned unchanged keeps
+        that input's register; anything else gets a new one."""
+        if value is None:
+            return None
+        for i in ins:
+            if self.values[i] is value:
+                return i
+        index = self._new(value)
+        self.array_slot[id(value)] = index
+        self.keep.append(value)
+        return index
+
+    def call(self, fn, ins, kwargs=None, many=False, effect=False):
+        """Run ``fn(*values[ins], **kwargs)`` now and record it; returns the register of the
+        result (a list of them with ``many``). A step with an ``effect`` (it writes into an
+        input) is kept even when it returns that input."""
+        kwargs = kwargs or {}
+        template = self._kwargs(kwargs)
+        bound = functools.partial(fn, **kwargs) if kwargs and template is None else fn
+        result = fn(*[self.values[i] for i in ins], **kwargs)
+        if many and result is None:
+            return None
+        if many:
+            outs = [self._result(r, ins) for r in result]
+            fresh = tuple(o if o is not None and o not in ins else None for o in outs)
+            if effect or any(o is not None for o in fresh):
+                self.plan.steps.append(_make_step(bound, ins, fresh, template))
+            return outs
+        out = self._result(result, ins)
+        if out is not None and out not in ins:
+            self.plan.steps.append(_make_step(bound, ins, out, template))
+        elif effect:
+            self.plan.steps.append(_make_step(bound, ins, None, template))
+        return out
+
+    # -- the forward: every op that minigrad.tensor.apply runs --------------------------
+    def record(self, op, inputs, kwargs, out):
+        ins = [self.slot_of(t) for t in inputs]
+        data = out.data
+        for i in ins:
+            if self.values[i] is data:
+                self.tensor_slot[id(out)] = i
+                self.keep.append(out)
+                return
+        template = self._kwargs(kwargs)
+        xp = backend.get_array_module(self.values[ins[0]])
+        fn = functools.partial(op.forward, xp) if template is not None else \
+            functools.partial(op.forward, xp, **kwargs)
+        if data.ndim == 0:
+            fn = _as_array(fn)
+        index = self._new(data)
+        self.tensor_slot[id(out)] = index
+        self.array_slot[id(data)] = index
+        self.keep.append(out)
+        self.plan.steps.append(_make_step(fn, ins, index, template))
+
+    # -- the backward: run_backward's steps, each recorded ------------------------------
+    def run_backward(self, outputs, output_grads, retain_graph, create_graph, inputs):
+        if create_graph:
+            raise CompileError("compile: backward with create_graph=True (higher-order "
+                               "gradients) cannot be captured; call this function eagerly")
+        if retain_graph is None:
+            retain_graph = False
+        return _Backward(self).run(outputs, output_grads, retain_graph, inputs)
+
+    def deliver(self, leaf, index):
+        """``leaf.grad`` gains the array in register ``index``, as eager backward does."""
+        where = self.leaf_of_slot.get(self.tensor_slot.get(id(leaf)))
+        if where is None:
+            where = ("live", leaf)
+        if where[0] == "argument":
+            position = where[1]
+
+            def step(regs, _tensors=self.plan.argument_tensors):
+                _add_grad(_tensors[0][position], regs[index])
+        else:
+            def step(regs):
+                _add_grad(leaf, regs[index])
+        _add_grad(leaf, self.values[index])
+        self.plan.steps.append(step)
+
+
+def _add_grad(leaf, g):
+    g = _as_tensor(g)
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _iadd(old, g):
+    old += g
+    return old
+
+
+def _add(old, g):
+    return old + g
+
+
+def _zeros(shape, dtype, xp):
+    return lambda: xp.zeros(shape, dtype=dtype)
+
+
+def _scatter(scatter, xp):
+    return lambda buffer, values, index: scatter(xp, buffer, index, values)
+
+
+def _copy(a):
+    return a.copy()
+
+
+def _flat_rows(a):
+    return a.reshape(-1, a.shape[-1])
+
+
+def _row_sum(b):
+    return b.reshape(-1, b.shape[-1]).sum(axis=0)
+
+
+def _stacked_product(count, xp):
+    """``stack(a_1..a_n)^T stack(b_1..b_n)`` for arrays ``a_1..a_n, b_1..b_n``."""
+    def product(*arrays):
+        a_rows = [a.reshape(-1, a.shape[-1]) for a in arrays[:count]]
+        b_rows = [b.reshape(-1, b.shape[-1]) for b in arrays[count:]]
+        a = a_rows[0] if count == 1 else xp.concatenate(a_rows)
+        b = b_rows[0] if count == 1 else xp.concatenate(b_rows)
+        return a.T @ b
+    return product
+
+
+class _Backward:
+    """:func:`minigrad.autograd.run_backward` for a plain backward, step by step through
+    the recorder (same order, same in-place sums, same deferred outer products)."""
+
+    def __init__(self, recorder):
+        self.rec = recorder
+        self.grads, self.owned, self.pending = {}, set(), {}
+
+    def add(self, t, g):
+        if g is None:
+            return
+        rec = self.rec
+        shape = t.data.shape
+        if rec.values[g].shape != shape:
+            g = rec.call(unbroadcast, [g], {"shape": shape})
+        key = id(t)
+        old = self.grads.get(key)
+        if old is None:
+            self.grads[key] = g
+        elif key in self.owned and rec.values[old].dtype == rec.values[g].dtype:
+            if isinstance(rec.values[old], np.generic):
+                self.grads[key] = rec.call(_add, [old, g])
+            else:
+                self.grads[key] = rec.call(_iadd, [old, g], effect=True)
+        else:
+            self.grads[key] = rec.call(_add, [old, g])
+            self.owned.add(key)
+
+    def scatter(self, t, g, node):
+        rec = self.rec
+        key = id(t)
+        old = self.grads.get(key)
+        xp = backend.get_array_module(rec.values[g])
+        if old is None:
+            old = self.grads[key] = rec.call(_zeros(t.data.shape, rec.values[g].dtype, xp), [])
+            self.owned.add(key)
+        elif key not in self.owned or rec.values[old].dtype != rec.values[g].dtype:
+            old = self.grads[key] = rec.call(_copy, [old])
+            self.owned.add(key)
+        rec.call(_scatter(node.op.scatter, xp), [old, g], {"index": node.kwargs["index"]},
+                 effect=True)
+
+    def flush(self, t):
+        pairs = self.pending.pop(id(t), None)
+        if pairs is None:
+            return
+        rec = self.rec
+        if pairs[0][0] is None:
+            parts = [rec.call(_row_sum, [b]) for _, b in pairs]
+        else:
+            xp = backend.get_array_module(rec.values[pairs[0][1]])
+            parts = []
+            for chunk in _chunk_slots(pairs, rec.values):
+                a = [p[0] for p in chunk]
+                b = [p[1] for p in chunk]
+                parts.append(rec.call(_stacked_product(len(chunk), xp), a + b))
+        g = parts[0]
+        for part in parts[1:]:
+            g = rec.call(_iadd if not isinstance(rec.values[g], np.generic) else _add,
+                         [g, part], effect=True)
+        if id(t) in self.grads:
+            self.add(t, g)
+        else:
+            self.grads[id(t)] = g
+            self.owned.add(id(t))
+
+    def pop(self, t):
+        if self.pending and id(t) in self.pending:
+            self.flush(t)
+        return self.grads.pop(id(t), None)
+
+    def run(self, outputs, output_grads, retain_graph, inputs):
+        rec = self.rec
+        wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+        found = [None] * (0 if inputs is None else len(inputs))
+        order, leaves = _walk(outputs)
+        for t, g in zip(outputs, output_grads):
+            if t.requires_grad:
+                index = rec.tensor_slot.get(id(g))
+                self.add(t, rec.constant(g.data) if index is None else index)
+        for t in order:
+            g = self.pop(t)
+            if g is None:
+                continue
+            if wanted is not None and id(t) in wanted:
+                found[wanted[id(t)]] = g
+            node = t.node
+            parents, kwargs, op = node.parents, node.kwargs, node.op
+            if not retain_graph:
+                node.parents = None
+            if op.scatter is not None:
+                self.scatter(parents[0], g, node)
+                continue
+            ins = [g, rec.slot_of(t)] + [rec.slot_of(p) for p in parents]
+            if op.vjp_all is not None:
+                results = rec.call(op.vjp_all, ins, kwargs, many=True)
+                for p, gp in zip(parents, results):
+                    if gp is not None and p.requires_grad:
+                        self.add(p, gp)
+                continue
+            deferred = ()
+            if op.outer is not None:
+                deferred = []
+                for i, pair_of in op.outer.items():
+                    if i >= len(parents) or not parents[i].requires_grad:
+                        continue
+                    pair = rec.call(pair_of, ins, kwargs, many=True)
+                    if pair is not None:
+                        self.pending.setdefault(id(parents[i]), []).append(tuple(pair))
+                        deferred.append(i)
+            for i, p in enumerate(parents):
+                if p.requires_grad and i not in deferred:
+                    self.add(p, rec.call(op.vjps[i], ins, kwargs))
+        for key, leaf in leaves.items():
+            self.flush(leaf)
+            g = self.grads.get(key)
+            if g is None:
+                continue
+            if wanted is not None:
+                if key in wanted:
+                    found[wanted[key]] = g
+            else:
+                rec.deliver(leaf, g)
+        results = []
+        for g in found:
+            if g is None:
+                results.append(None)
+                continue
+            value = rec.values[g]
+            t = _as_tensor(value)
+            if t.data is not value:         # a NumPy scalar, wrapped
+                g = rec.call(np.asarray, [g])
+                t = Tensor(rec.values[g])
+            rec.tensor_slot[id(t)] = g
+            rec.keep.append(t)
+            results.append(t)
+        return results
+
+
+def _chunk_slots(pairs, values):
+    """:func:`minigrad.autograd._chunks` over registers."""
+    run, size = [], 0
+    for a, b in pairs:
+        nbytes = values[a].nbytes + values[b].nbytes
+        if run and size + nbytes > CHUNK_BYTES:
+            yield run
+            run, size = [], 0
+        run.append((a, b))
+        size += nbytes
+    yield run
+
+
+# -- the compiled function ---------------------------------------------------------------
+class CompiledFunction:
+    """``fn`` with its plans, one per signature; see :func:`compile`."""
+
+    def __init__(self, fn, check=False, max_plans=8):
+        self.fn, self.check, self.max_plans = fn, check, max_plans
+        self.plans = {}         # signature -> list of plans (one per pattern of live leaves)
+        self.captures = 0
+        functools.update_wrapper(self, fn)
+
+    def _signature(self, args, kwargs):
+        arrays = []
+        key = (_flatten(args, arrays), _flatten(kwargs, arrays), state.grad_enabled,
+               backend.get_backend())
+        return key, arrays
+
+    def __call__(self, *args, **kwargs):
+        if state.recorder is not None or state.anomaly:
+            return self.fn(*args, **kwargs)      # inside another capture, or anomaly mode
+        key, arrays = self._signature(args, kwargs)
+        plans = self.plans.get(key)
+        if plans is not None:
+            for plan in plans:
+                if plan.matches():
+                    if self.check:
+                        return self._checked(plan, arrays, args, kwargs)
+                    return self._replay(plan, arrays)
+        if sum(len(p) for p in self.plans.values()) >= self.max_plans:
+            return self.fn(*args, **kwargs)
+        return self._capture(key, arrays, args, kwargs)
+
+    def _capture(self, key, arrays, args, kwargs):
+        tensors = [a for a in arrays]
+        rec = _Recorder(tensors)
+        rec.plan.argument_tensors[0] = tensors
+        state.recorder = rec
+        try:
+            result = self.fn(*args, **kwargs)
+        finally:
+            state.recorder = None
+        plan = rec.plan
+        for index, t in plan.live:
+            if t.data is not rec.values[index]:
+                raise CompileError(
+                    f"compile: the array of a leaf tensor of shape {t.shape} (a parameter?) "
+                    f"was replaced inside the compiled function; update parameters (the "
+                    f"optimizer's step) outside it")
+        outputs = _leaf_tensors(result, [])
+        registers = []
+        for t in outputs:
+            index = rec.tensor_slot.get(id(t))
+            registers.append(rec.slot_of(t) if index is None else index)
+        plan.outputs = (result, outputs, registers)
+        plan.leaves += [a for a in tensors if isinstance(a, Tensor)]
+        self.plans.setdefault(key, []).append(plan)
+        self.captures += 1
+        return _rebuild(result, outputs, [_fresh(rec.values[i]) for i in registers])
+
+    def _replay(self, plan, arrays):
+        plan.argument_tensors[0] = arrays
+        data = [a.data if isinstance(a, Tensor) else a for a in arrays]
+        regs = plan.run(data)
+        result, outputs, registers = plan.outputs
+        return _rebuild(result, outputs, [_fresh(regs[i]) for i in registers])
+
+    def _checked(self, plan, arrays, args, kwargs):
+        """Replay, then run eagerly from the same ``.grad``; raise at any difference."""
+        leaves = plan.leaves
+        before = [t.grad for t in leaves]
+        replayed = _leaf_tensors(self._replay(plan, arrays), [])
+        after = [t.grad for t in leaves]
+        for t, g in zip(leaves, before):
+            t.grad = g
+        eager_result = self.fn(*args, **kwargs)
+        eager = _leaf_tensors(eager_result, [])
+        name = getattr(self.fn, "__name__", "fn")
+        if len(eager) != len(replayed):
+            raise CompileMismatch(f"compile(check=True): {name} returned {len(eager)} tensors "
+                                  f"eagerly, {len(replayed)} replayed")
+        for i, (a, b) in enumerate(zip(replayed, eager)):
+            _compare(f"output {i}", a, b, name)
+        for t, g in zip(leaves, after):
+            _compare(f"the .grad of a leaf of shape {t.shape}", g, t.grad, name)
+        return _rebuild(eager_result, eager, [t.data for t in eager])
+
+
+def _compare(what, replayed, eager, name):
+    if replayed is None and eager is None:
+        return
+    if (replayed is None) != (eager is None):
+        raise CompileMismatch(f"compile(check=True): {name}: {what} is "
+                              f"{'missing' if replayed is None else 'set'} in the replay and "
+                              f"{'missing' if eager is None else 'set'} eagerly")
+    a, b = backend.to_backend(replayed.data, "numpy"), backend.to_backend(eager.data, "numpy")
+    if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+        gap = float(np.nanmax(np.abs(a.astype(np.float64) - b))) if a.shape == b.shape else None
+        raise CompileMismatch(
+            f"compile(check=True): {name}: {what} differs between the replayed plan and the "
+            f"eager run (shapes {a.shape} and {b.shape}, largest difference {gap}); does the "
+            f"function's control flow, or a value it computes outside ops, depend on the "
+            f"values of its inputs?")
+
+
+def _fresh(array):
+    return array
+
+
+def _rebuild(result, outputs, arrays):
+    """``result`` with its tensors replaced by new tensors holding ``arrays``."""
+    replacement = {id(t): Tensor(a) for t, a in zip(outputs, arrays)}
+
+    def build(value):
+        if isinstance(value, Tensor):
+            return replacement[id(value)]
+        if isinstance(value, (tuple, list)):
+            return type(value)(build(v) for v in value)
+        if isinstance(value, dict):
+            return {k: build(v) for k, v in value.items()}
+        return value
+    return build(result)
+
+
+def compile(fn=None, check=False, max_plans=8):
+    """Capture ``fn`` once per signature and replay it after that (also as a decorator:
+    ``@mg.compile`` or ``@mg.compile(check=True)``).
+
+    ``fn`` takes tensors (and nested tuples/lists of them, numbers, other objects) and may
+    call ``backward()``: gradients land in the ``.grad`` of leaves, accumulating as in
+    eager mode. The signature is the shapes, dtypes, backends and ``requires_grad`` of the
+    tensor arguments, the values of the other plain arguments and the grad mode; the
+    tensors ``fn`` reaches by itself (parameters) are read anew at every call (an optimizer
+    may update them in place or replace ``.data``), and a change of their shape, dtype or
+    ``requires_grad`` makes a new plan. Returned tensors are new tensors holding the
+    values, cut from any graph.
+
+    Assumes, as ``jax.jit`` and tinygrad's ``TinyJit`` do, that the control flow of ``fn``
+    does not depend on the values of arrays and that all array work goes through ops:
+    Python code that reads values (``.item()``, ``.data``) runs only at capture.
+    ``check=True`` replays and runs eagerly at every call and raises
+    :class:`CompileMismatch` at the first difference. Beyond ``max_plans`` signatures
+    ``fn`` runs eagerly.
+    """
+    if fn is None:
+        return lambda f: CompiledFunction(f, check, max_plans)
+    return CompiledFunction(fn, check, max_plans)
