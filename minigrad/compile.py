@@ -42,11 +42,12 @@ def _flatten(value, tensors, path=()):
     if isinstance(value, Tensor):
         tensors.append(value)
         data = value.data
-        return ("T", data.shape, data.dtype.str, type(data), value.requires_grad)
+        return ("T", data.shape, data.dtype.str, type(data), value.requires_grad,
+                data.flags.c_contiguous)
     if isinstance(value, (np.ndarray,)) or backend.backend_of(value) == "cupy" and \
             hasattr(value, "shape"):
         tensors.append(value)
-        return ("A", value.shape, value.dtype.str, type(value))
+        return ("A", value.shape, value.dtype.str, type(value), value.flags.c_contiguous)
     if isinstance(value, (tuple, list)):
         return (type(value), tuple(_flatten(v, tensors) for v in value))
     if isinstance(value, dict):
@@ -79,6 +80,27 @@ class _Slot:
     def resolve(self, regs):
         array = regs[self.index]
         return array if self.shape is None else array.reshape(self.shape)
+
+
+class _View(_Slot):
+    """A view into the array of an argument, at a fixed byte offset."""
+    __slots__ = ("strides", "offset")
+
+    def __init__(self, index, shape, strides, offset):
+        super().__init__(index, shape)
+        self.strides, self.offset = strides, offset
+
+    def resolve(self, regs):
+        source = regs[self.index]
+        return np.ndarray(self.shape, source.dtype, buffer=source, offset=self.offset,
+                          strides=self.strides)
+
+
+def _byte_bounds(array):
+    bounds = getattr(np, "byte_bounds", None)
+    if bounds is None:
+        from numpy.lib.array_utils import byte_bounds as bounds
+    return bounds(array)
 
 
 def _fill(template, regs):
@@ -168,6 +190,12 @@ def _make_step(fn, ins, out, kwargs_template=None):
     return step
 
 
+def _view_step(view, out):
+    def step(regs):
+        regs[out] = view.resolve(regs)
+    return step
+
+
 def _store(regs, out, result):
     if out is None:
         return
@@ -227,6 +255,16 @@ class _Recorder:
                 f"compile: tensor of shape {t.shape} was made by op '{t.op}' at scope "
                 f"'{t.scope}' outside minigrad.tensor.apply (e.g. mg.checkpoint); such ops "
                 f"cannot be replayed: call this function eagerly")
+        found = self.locate(t.data)
+        if found is not None:           # a tensor made around an argument's array
+            if type(found) is _Slot:
+                index = found.index
+            else:
+                index = self._new(t.data)
+                self.plan.steps.append(_view_step(found, index))
+            self.tensor_slot[id(t)] = index
+            self.keep.append(t)
+            return index
         index = self._new(t.data)
         self.tensor_slot[id(t)] = index
         self.keep.append(t)
@@ -242,26 +280,35 @@ class _Recorder:
         self.plan.constants[index] = array
         return index
 
+    def locate(self, array):
+        """How to find ``array`` at replay: the register that holds it, or a view into an
+        argument (a slice or reshape made outside ops, as ``inputs[start:stop]`` or
+        ``targets.data.reshape(-1)``); None for an array the plan does not know."""
+        index = self.array_slot.get(id(array))
+        if index is not None:
+            return _Slot(index)
+        if getattr(array, "base", None) is None or not isinstance(array, np.ndarray):
+            return None
+        low, high = _byte_bounds(array)
+        for index, _ in self.plan.arguments:
+            source = self.values[index]
+            if not isinstance(source, np.ndarray) or source.dtype != array.dtype:
+                continue
+            start = source.__array_interface__["data"][0]
+            if start <= low and high <= start + source.nbytes:
+                return _View(index, array.shape, array.strides, low - start)
+        return None
+
     def _template(self, value):
         """``value`` (a keyword argument) with the plan's arrays inside replaced by
         placeholders: an index array taken from an argument is read anew at every call."""
         if type(value) is tuple:
             return tuple(self._template(v) for v in value)
-        if hasattr(value, "shape") and hasattr(value, "dtype") and not isinstance(value, np.generic):
-            index = self.array_slot.get(id(value))
-            if index is not None:
-                return _Slot(index)
-            base = getattr(value, "base", None)
-            if base is not None:
-                index = self.array_slot.get(id(base))
-                if index is None:
-                    index = self.array_slot.get(id(getattr(base, "base", None)), None)
-                    if index is not None and self.values[index].size != base.size:
-                        index = None
-                source = None if index is None else self.values[index]
-                if source is not None and source.size == value.size and \
-                        source.flags.c_contiguous and value.flags.c_contiguous:
-                    return _Slot(index, value.shape)
+        if hasattr(value, "shape") and hasattr(value, "dtype") and \
+                not isinstance(value, np.generic):
+            found = self.locate(value)
+            if found is not None:
+                return found
         return value
 
     def _kwargs(self, kwargs):
