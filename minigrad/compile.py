@@ -130,6 +130,7 @@ class Plan:
         self.outputs = None         # how to rebuild fn's return value
         self.leaves = []            # every leaf Tensor the plan touches (check mode)
         self.argument_tensors = [None]  # the flattened arguments of the call being replayed
+        self.checked = False
 
     def matches(self):
         for t, shape, dtype, kind, requires_grad in self.guards:
@@ -619,7 +620,8 @@ class CompiledFunction:
         if plans is not None:
             for plan in plans:
                 if plan.matches():
-                    if self.check:
+                    if self.check is True or self.check == "first" and not plan.checked:
+                        plan.checked = True
                         return self._checked(plan, arrays, args, kwargs)
                     return self._replay(plan, arrays)
         if sum(len(p) for p in self.plans.values()) >= self.max_plans:
@@ -734,7 +736,8 @@ def compile(fn=None, check=False, max_plans=8):
     does not depend on the values of arrays and that all array work goes through ops:
     Python code that reads values (``.item()``, ``.data``) runs only at capture.
     ``check=True`` replays and runs eagerly at every call and raises
-    :class:`CompileMismatch` at the first difference. Beyond ``max_plans`` signatures
+    :class:`CompileMismatch` at the first difference (``check="first"``: at the first
+    replay of each plan only). Beyond ``max_plans`` signatures
     ``fn`` runs eagerly.
     """
     if fn is None:

@@ -169,12 +169,16 @@ class Trainer:
     clip_value: gradient clipping; the norm reported is the one before clipping.
     jacobian_penalty: weight of the Pascanu et al. (2013) regularizer (0: off).
     validate(model) -> float is run every ``validate_every`` steps and at the end.
+    compile: capture the forward and backward of a step once per batch shape with
+    :func:`minigrad.compile` and replay it after that (the regularizer, which takes second
+    derivatives, always runs eagerly); its first replay is checked against an eager run,
+    and training goes on eagerly if they differ.
     """
 
     def __init__(self, model, batches, optimizer="adam", lr=2e-3, tbptt=None,
                  carry_state=False, clip_norm=None, clip_value=None, jacobian_penalty=0.0,
                  validate=None, validate_every=100, checkpoint=None, checkpoint_every=100,
-                 progress=True, max_seconds=None, log=print):
+                 progress=True, max_seconds=None, log=print, compile=True):
         if tbptt is not None and (not isinstance(tbptt, int) or tbptt <= 0):
             raise ValueError(f"Trainer: tbptt must be a positive integer or None, got {tbptt!r}")
         for option, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
@@ -191,6 +195,8 @@ class Trainer:
         self.progress, self.max_seconds, self.log = progress, max_seconds, log
         self.step = 0
         self.carry = None
+        self.compiled = mg.compile(self._forward_backward, check="first") \
+            if compile and not jacobian_penalty else None
         self.history = {"step": [], "loss": [], "grad_norm": [], "val_step": [], "val": []}
 
     # -- one step ----------------------------------------------------------------------
@@ -198,6 +204,8 @@ class Trainer:
         """Forward and backward over one batch, in chunks of ``tbptt`` steps, leaving the
         gradients of the mean loss in ``.grad``. Returns (loss, final state). Raises
         TrainingDiverged if the loss is not finite."""
+        if self.compiled is not None:
+            return self._compiled_gradients(inputs, targets)
         model = self.model
         model.train()
         steps = inputs.shape[0]
@@ -226,6 +234,49 @@ class Trainer:
             objective.backward()
             total += value * weight
             state = detach_state(state)
+        return total, state
+
+    def _forward_backward(self, inputs, targets, state):
+        """Forward and backward of every chunk, with no Python work that reads values:
+        what :func:`minigrad.compile` captures. Returns the chunks' losses and the final
+        state."""
+        steps = inputs.shape[0]
+        chunk = self.tbptt or steps
+        losses = []
+        for start in range(0, steps, chunk):
+            stop = min(start + chunk, steps)
+            piece_in = inputs if chunk >= steps else inputs[start:stop]
+            piece_out = targets if chunk >= steps else targets[start:stop]
+            with mg.scope(f"chunk={start // chunk}"):
+                loss, state = self.model.loss(piece_in, piece_out, state)
+            (loss * ((stop - start) / steps)).backward()
+            losses.append(loss)
+            state = detach_state(state)
+        return losses, state
+
+    def _compiled_gradients(self, inputs, targets):
+        """:meth:`compute_gradients` through the compiled step; the losses are checked
+        after the backward (the parameters are not yet updated)."""
+        self.model.train()
+        self.optimizer.zero_grad()
+        state = self.carry if self.carry_state else None
+        try:
+            losses, state = self.compiled(inputs, targets, state)
+        except mg.CompileMismatch as exc:
+            self.log(f"the compiled step differs from the eager one, training eagerly from "
+                     f"here on ({exc})")
+            self.compiled = None
+            return self.compute_gradients(inputs, targets)
+        steps = inputs.shape[0]
+        chunk = self.tbptt or steps
+        total = 0.0
+        for start, loss in zip(range(0, steps, chunk), losses):
+            value = loss.item()
+            if not math.isfinite(value):
+                self.optimizer.zero_grad()
+                raise TrainingDiverged(f"loss is {value} at step {self.step + 1}; stopped "
+                                       f"before updating the parameters")
+            total += value * ((min(start + chunk, steps) - start) / steps)
         return total, state
 
     def train_step(self, inputs, targets):

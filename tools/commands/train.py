@@ -115,6 +115,9 @@ def _model_options(parser, hidden, lr, steps, batch):
     parser.add_argument("--resume", action="store_true",
                         help="continue from the checkpoint at --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-compile", dest="compile", action="store_false",
+                        help="run every step eagerly instead of replaying a captured step "
+                             "(minigrad.compile)")
     parser.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file (.npz)")
 
 
@@ -181,7 +184,8 @@ def _trainer(args, model, batches, validate, tbptt=None, carry_state=False):
                    jacobian_penalty=args.jacobian_penalty, validate=validate,
                    validate_every=args.validate_every, checkpoint=args.out,
                    checkpoint_every=args.validate_every, progress=not args.quiet,
-                   max_seconds=None if args.minutes is None else args.minutes * 60)
+                   max_seconds=None if args.minutes is None else args.minutes * 60,
+                   compile=args.compile)
 
 
 # -- charlm ------------------------------------------------------------------------------
