@@ -10,13 +10,16 @@ def _with_grads(params):
 
 def clip_grad_norm(params, max_norm):
     """Scale all gradients together so that their global L2 norm is at most ``max_norm``
-    (Pascanu et al. 2013). Returns the norm before clipping."""
+    (Pascanu et al. 2013), as ``torch.nn.utils.clip_grad_norm_`` does: the norm of the
+    per-tensor norms, then every gradient times min(1, max_norm / (norm + 1e-6)). Returns
+    the norm before clipping."""
     params = _with_grads(list(params))
     if max_norm <= 0:
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm}")
-    total = math.sqrt(sum(float((p.grad.data.astype("float64") ** 2).sum()) for p in params))
-    if total > max_norm:
-        scale = max_norm / (total + 1e-12)
+    norms = [math.sqrt(float((p.grad.data.astype("float64") ** 2).sum())) for p in params]
+    total = math.sqrt(sum(n * n for n in norms))
+    scale = max_norm / (total + 1e-6)
+    if scale < 1:
         for p in params:
             p.grad = Tensor(p.grad.data * p.grad.dtype.type(scale))
     return total

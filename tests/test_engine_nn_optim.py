@@ -206,23 +206,49 @@ def _params_with_grads(grads):
     return params
 
 
+def torch_clip_grad_norm(grads, max_norm):
+    """torch.nn.utils.clip_grad_norm_ (norm_type 2), transcribed to NumPy: the norm of the
+    per-tensor norms, clip_coef = max_norm / (total_norm + 1e-6) clamped to at most 1, and
+    every gradient multiplied by it."""
+    total_norm = np.linalg.norm(np.stack([np.linalg.norm(g.reshape(-1)) for g in grads]))
+    clip_coef = min(max_norm / (total_norm + 1e-6), 1.0)
+    return total_norm, [g * clip_coef for g in grads]
+
+
 @given(data=st.data())
-def test_clip_grad_norm(data):
+def test_clip_grad_norm_matches_pytorch_number_for_number(data):
     grads = [data.draw(arrays(shape, floats(-3, 3))) for shape in [(2, 3), (4,)]]
-    norm = float(np.sqrt(sum((g ** 2).sum() for g in grads)))
     max_norm = data.draw(st.floats(0.1, 5.0))
     params = _params_with_grads(grads)
     returned = mg.optim.clip_grad_norm(params, max_norm)
-    assert np.isclose(returned, norm, rtol=1e-12)
-    clipped = [p.grad.numpy() for p in params]
-    if norm > max_norm:
-        after = np.sqrt(sum((g ** 2).sum() for g in clipped))
-        assert np.isclose(after, max_norm, rtol=1e-9)
-        for g, c in zip(grads, clipped):
-            np.testing.assert_allclose(c, g * max_norm / norm, rtol=1e-9, atol=1e-300)  # subnormals
-    else:
-        for g, c in zip(grads, clipped):
-            np.testing.assert_array_equal(c, g)
+    expected_norm, expected = torch_clip_grad_norm(grads, max_norm)
+    assert returned == pytest.approx(expected_norm, rel=1e-14, abs=1e-300)
+    for e, p in zip(expected, params):
+        np.testing.assert_allclose(p.grad.numpy(), e, rtol=1e-14, atol=1e-300)  # subnormals
+
+
+@pytest.mark.parametrize("norm", [2.0, 2.0 - 5e-7, 2.0 - 2e-6, 40.0])
+def test_clip_grad_norm_epsilon_is_pytorchs(norm):
+    """At max_norm = 2 a norm within 1e-6 below it is already scaled (by 2 / (norm + 1e-6)),
+    as in PyTorch; one further below is not; a large one lands at 2 (norm + 1e-6) / norm."""
+    grads = [np.array([norm * 0.6, 0.0]), np.array([norm * 0.8])]
+    params = _params_with_grads(grads)
+    mg.optim.clip_grad_norm(params, 2.0)
+    _, expected = torch_clip_grad_norm(grads, 2.0)
+    for e, p in zip(expected, params):
+        np.testing.assert_allclose(p.grad.numpy(), e, rtol=1e-15, atol=0)
+    scaled = not np.array_equal(params[1].grad.numpy(), grads[1])
+    assert scaled == (norm + 1e-6 > 2.0)
+
+
+def test_clip_grad_norm_float32_scales_in_the_gradient_dtype():
+    grads = [np.array([3.0, 4.0], dtype=np.float32)]
+    params = [Parameter(leaf(np.zeros(2), dtype="float32"))]
+    params[0].grad = leaf(grads[0], requires_grad=False, dtype="float32")
+    mg.optim.clip_grad_norm(params, 1.0)
+    assert params[0].grad.dtype == np.float32
+    np.testing.assert_array_equal(params[0].grad.numpy(),
+                                  grads[0] * np.float32(1.0 / (5.0 + 1e-6)))
 
 
 @given(data=st.data())
