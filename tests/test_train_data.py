@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from models.charlm import Vocabulary, stream_batch
 from models.corpus import DataError, read_text, split_text, stdlib_docstrings
-from models.ngram import NGramModel
+from models.ngram import MarkovModel, best_baseline, describe
 from models.tasks import (
     adding_problem,
     copy_task,
@@ -70,10 +70,10 @@ def test_stream_batches_continue_each_stream():
     np.testing.assert_array_equal(first_in[0], [0, 25, 50, 75])
 
 
-# -- n-gram baseline ---------------------------------------------------------------------
-@pytest.mark.parametrize("order", [1, 2, 3])
-def test_ngram_probabilities_sum_to_one(order):
-    model = NGramModel(order, k=0.5).fit("abracadabra")
+# -- Markov (n-gram) baseline -----------------------------------------------------------
+@pytest.mark.parametrize("order", [0, 1, 2])
+def test_markov_probabilities_sum_to_one(order):
+    model = MarkovModel(order, k=0.5).fit("abracadabra")
     for context in ("", "a", "ab", "zz"):
         total = sum(model.probability(context, c) for c in model.vocabulary)
         assert total == pytest.approx(1.0)
@@ -81,17 +81,41 @@ def test_ngram_probabilities_sum_to_one(order):
 
 def test_unigram_bits_equal_the_cross_entropy_of_the_smoothed_frequencies():
     train, validation, k = "aaabbc", "abcab", 0.1
-    model = NGramModel(1, k=k).fit(train)
+    model = MarkovModel(0, k=k).fit(train)
     counts = Counter(train)
     expected = -np.mean([math.log2((counts[c] + k) / (len(train) + 3 * k)) for c in validation])
     assert model.bits_per_char(validation) == pytest.approx(expected)
 
 
+def test_first_order_conditions_on_exactly_one_character():
+    """002_*.txt: a first-order Markov model is p(x_t | x_{t-1}); its probabilities are the
+    smoothed bigram counts, whatever came before x_{t-1}."""
+    train, k = "abcabdabcacb", 0.1
+    model = MarkovModel(1, k=k).fit(train)
+    pairs = Counter(zip(train, train[1:]))
+    for previous in "abcd":
+        for before in ("", "a", "dc"):
+            for char in "abcd":
+                expected = (pairs[previous, char] + k) / (
+                    sum(pairs[previous, c] for c in "abcd") + 4 * k)
+                assert model.probability(before + previous, char) == pytest.approx(expected)
+    assert model.n == 2 and describe(1) == "order 1 (bigram)" and describe(4) == "order 4 (5-gram)"
+
+
 def test_higher_order_wins_on_structured_text():
     text = "abcd" * 50
-    bits = [NGramModel(n, k=0.01).fit(text).bits_per_char("abcd" * 25) for n in (1, 2)]
+    bits = [MarkovModel(m, k=0.01).fit(text).bits_per_char("abcd" * 25) for m in (0, 1)]
     assert bits[0] == pytest.approx(2.0, abs=0.01)
     assert bits[1] < 0.1
+    results, best = best_baseline("abcd" * 50, "abcd" * 25)
+    assert [m for m, _ in results] == [0, 1, 2, 3, 4] and best[0] >= 1
+
+
+def test_markov_order_must_be_a_count():
+    with pytest.raises(ValueError, match="order"):
+        MarkovModel(-1)
+    with pytest.raises(ValueError, match="order"):
+        MarkovModel(1.5)
 
 
 # -- synthetic tasks ---------------------------------------------------------------------

@@ -19,7 +19,7 @@ import minigrad as mg
 from minigrad.serialization import atomic_write
 from models.charlm import CharLM, Vocabulary, stream_batch
 from models.corpus import split_text, stdlib_docstrings
-from models.ngram import best_baseline
+from models.ngram import best_baseline, describe
 from models.tasks import HELLO, HELLO_VOCABULARY, hello_batch
 from models.train import Trainer
 
@@ -54,7 +54,7 @@ def hello(context):
 
 
 def charlm(context):
-    """An LSTM char-LM on the default corpus, next to the n-gram baseline."""
+    """An LSTM char-LM on the default corpus, next to the Markov (n-gram) baseline."""
     heading("char-LM on Python's standard-library docstrings")
     text = stdlib_docstrings(CORPUS_CHARS)
     train_text, val_text = split_text(text, 0.1)
@@ -76,14 +76,14 @@ def charlm(context):
     trainer.fit(3000)
     seconds = time.perf_counter() - began
     bits = model.bits_per_char(val_text)
-    results, (order, best) = best_baseline(train_text, val_text, orders=(1, 2, 3, 4),
+    results, (order, best) = best_baseline(train_text, val_text, orders=(0, 1, 2, 3),
                                            vocabulary=vocabulary.symbols)
     print(f"{trainer.step} steps in {seconds:.0f} s; checkpoint: {checkpoint}")
     print("validation bits per character:")
-    for n, value in results:
-        print(f"  {n}-gram (add-0.1 smoothing)  {value:.3f}")
-    print(f"  LSTM char-LM               {bits:.3f}   ({best - bits:+.3f} vs the best n-gram, "
-          f"order {order})")
+    for m, value in results:
+        print(f"  Markov {describe(m):<17} {value:.3f}   (add-0.1 smoothing)")
+    print(f"  LSTM char-LM                    {bits:.3f}   ({best - bits:+.3f} vs the best "
+          f"Markov model, {describe(order)})")
     for temperature in (0.5, 1.0):
         sample = model.sample("Return ", 160, temperature=temperature, seed=1)
         print(f"sample at temperature {temperature}:\n  " + sample.replace("\n", "\n  "))
@@ -102,7 +102,8 @@ def loss_curve(context):
     steps = np.asarray(history["step"]) + 1
     axis.plot(steps, np.asarray(history["loss"]) / np.log(2), lw=0.8, label="training batch")
     axis.plot(history["val_step"], history["val"], "o-", label="validation")
-    axis.axhline(context["ngram_bits"], color="gray", ls="--", label="best n-gram")
+    axis.axhline(context["ngram_bits"], color="gray", ls="--",
+                 label="best Markov (n-gram) model")
     axis.set_xlabel("step")
     axis.set_ylabel("bits per character")
     axis.set_title("LSTM char-LM on standard-library docstrings")

@@ -9,7 +9,7 @@ import numpy as np
 import minigrad as mg
 from models.charlm import CharLM, Vocabulary, cell_types, stream_batch
 from models.corpus import DataError, read_text, split_text, stdlib_docstrings
-from models.ngram import best_baseline
+from models.ngram import best_baseline, describe
 from models.tasks import (
     SequenceRegressor,
     TranslationModel,
@@ -60,7 +60,8 @@ def add_parser(subparsers):
     charlm.add_argument("--val-fraction", type=float, default=0.1,
                         help="held-out tail of the text (default 0.1)")
     charlm.add_argument("--baseline", action="store_true",
-                        help="also report the n-gram baseline's bits per char")
+                        help="also report Markov (n-gram) baselines' bits per char, orders 0-4 "
+                             "(previous characters conditioned on)")
     charlm.set_defaults(run=run_charlm)
 
     adding = one_line_errors(tasks.add_parser(
@@ -240,9 +241,10 @@ def run_charlm(args):
     if args.baseline:
         results, (order, best) = best_baseline(train_text, val_text,
                                                vocabulary=model.vocabulary.symbols)
-        print("n-gram baseline: " + ", ".join(f"order {n}: {b:.4f}" for n, b in results))
-        print(f"validation bits/char: {model.cell_name} {bits:.4f} vs best n-gram "
-              f"(order {order}) {best:.4f}")
+        print("Markov (n-gram) baseline, order = previous characters conditioned on: "
+              + ", ".join(f"{describe(m)}: {b:.4f}" for m, b in results))
+        print(f"validation bits/char: {model.cell_name} {bits:.4f} vs best Markov model "
+              f"({describe(order)}) {best:.4f}")
     print("sample: " + model.sample("", 200, temperature=0.8, seed=args.seed))
     return 0
 
