@@ -243,8 +243,8 @@ def run_charlm(args):
                                                vocabulary=model.vocabulary.symbols)
         print("Markov (n-gram) baseline, order = previous characters conditioned on: "
               + ", ".join(f"{describe(m)}: {b:.4f}" for m, b in results))
-        print(f"validation bits/char: {model.cell_name} {bits:.4f} vs best Markov model "
-              f"({describe(order)}) {best:.4f}")
+        print(f"validation bits/char: {model.cell_name} {bits:.4f} vs best Markov model, "
+              f"{describe(order)}: {best:.4f}")
     print("sample: " + model.sample("", 200, temperature=0.8, seed=args.seed))
     return 0
 
