@@ -3,7 +3,9 @@
 The walk is iterative (a 100,000-op chain needs no recursion) and visits each node once,
 after every node that uses its output: nodes are numbered as they are made, a node is
 always made after its inputs, so the reverse of that numbering is a topological order.
-Gradients of tensors used more than once are added up; the sums the engine makes itself
+Before a node's VJPs run, its saved tensors are checked for in-place changes made since
+the node was made (see :mod:`minigrad.tensor`). Gradients of tensors used more than once
+are added up; the sums the engine makes itself
 are updated in place. A plain backward runs every VJP on bare arrays and wraps only the
 gradients it hands back; ``create_graph=True`` runs the same VJPs on Tensors, recorded.
 """
@@ -52,6 +54,19 @@ def _check_finite(g, node):
         where = "the gradient given to backward()" if node is None else \
             f"backward of {node.op.name} at scope '{node.path}'"
         raise FloatingPointError(f"{where} produced NaN or Inf (gradient of shape {array.shape})")
+
+
+def _check_unchanged(t, node):
+    """Refuse a node whose output ``t`` or an input changed in place after it was made."""
+    saved = [("output", t)] + [(f"input {i}", p) for i, p in enumerate(node.parents)]
+    for role, value in saved:
+        if value._version > node.order:
+            name = f" '{value.name}'" if value.name else ""
+            raise RuntimeError(
+                f"backward of {node.op.name} at scope '{node.path}': its {role}{name} (shape "
+                f"{value.shape}, {value.dtype}) was changed in place after the op ran (an "
+                f"optimizer step, load_state_dict, .to() or an in-place op), so its gradient "
+                f"would use the new values; call backward() before changing it")
 
 
 def _as_tensor(g):
@@ -192,6 +207,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
     found = [None] * (0 if inputs is None else len(inputs))
     sums = _Gradients(in_place=not recorded, check_finite=state.anomaly)
     order, leaves = _walk(outputs)
+    last_change = state.last_change
     with set_grad_enabled(create_graph), detect_anomaly(False):
         for t, g in zip(outputs, output_grads):
             if t.requires_grad:
@@ -207,6 +223,8 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                 elif t.retains_grad:
                     t.grad = _as_tensor(g) if t.grad is None else t.grad + _as_tensor(g)
                 node = t.node
+                if node.order < last_change:
+                    _check_unchanged(t, node)
                 parents, kwargs, op = node.parents, node.kwargs, node.op
                 if not retain_graph:
                     node.parents = None

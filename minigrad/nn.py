@@ -88,7 +88,9 @@ class Module:
     def to(self, name):
         """Move every parameter to backend ``name`` in place."""
         for p in self.parameters():
-            p.data = backend.to_backend(p.data, name)
+            if p.backend != name:
+                p.data = backend.to_backend(p.data, name)
+                p._bump_version()
             p.grad = None
         return self
 
@@ -114,6 +116,7 @@ class Module:
             values[name] = value
         for name, p in own.items():
             p.data = backend.to_backend(values[name].astype(p.dtype), p.backend)
+            p._bump_version()
         return self
 
     def extra_repr(self):

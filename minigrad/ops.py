@@ -95,11 +95,29 @@ def mul(x, y): return _binary(_mul, x, y)
 def div(x, y): return _binary(_div, x, y)
 
 
+def _pow_base_vjp(g, out, x, p):
+    """d/dx x^p = p x^(p-1); 0 where p = 0 and x = 0 (x^0 = 1, but 0 * 0^-1 is NaN)."""
+    return where((_array(p) == 0) & (_array(x) == 0), 0.0, g * p * x ** (p - 1))
+
+
+def _pow_exponent_vjp(g, out, x, p):
+    """d/dp x^p = x^p log x for x > 0, and 0 at x = 0 (x^p = 0 near any p > 0). For x < 0,
+    x^p is real only at integer p (``(-2) ** 2 = 4``), so it has no derivative in p: NaN,
+    which ``detect_anomaly`` reports as the backward of pow."""
+    base = _array(x)
+    grad = g * out * log(where(base > 0, x, 1.0))
+    negative = base < 0
+    return where(negative, float("nan"), grad) if bool(negative.any()) else grad
+
+
+_pow_tensor = primitive("pow")(lambda xp, x, p: x ** p)
+defvjp(_pow_tensor, _pow_base_vjp, _pow_exponent_vjp)
+
+
 def power(x, exponent):
-    """``x ** exponent``; a tensor exponent is differentiated as ``exp(exponent * log(x))``."""
+    """``x ** exponent``: a number exponent is a keyword of the op, a tensor one an input."""
     if isinstance(exponent, Tensor):
-        base = as_tensor(x, exponent)
-        return exp(exponent * log(base))
+        return _binary(_pow_tensor, x, exponent)
     return _call(_pow, x, exponent=exponent)
 
 

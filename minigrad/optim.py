@@ -92,6 +92,7 @@ class SGD(Optimizer):
                     velocity += g
                 g = velocity
             p.data -= p.dtype.type(self.lr) * g
+            p._bump_version()
 
 
 class Adam(Optimizer):
@@ -124,3 +125,4 @@ class Adam(Optimizer):
             denom = xp.sqrt(v)
             denom += self.eps * math.sqrt(correction2)
             p.data -= p.dtype.type(step_size) * (m / denom)
+            p._bump_version()

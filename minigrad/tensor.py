@@ -3,6 +3,18 @@
 A tensor made by an op keeps a :class:`Node`: the op, its input tensors and keyword
 arguments, and the scope path that was active (``t=3/lstm/forget_gate``). That is the whole
 recorded graph; :mod:`minigrad.autograd` walks it backwards.
+
+In-place changes are checked as in PyTorch (its "version counter"): a recorded op saves
+its inputs and its output for backward, and backward refuses to use one that was changed
+in place after the op ran, naming the op and its scope. Every in-place path of the project
+(optimizer steps, ``load_state_dict``, ``Module.to``, in-place ops) calls
+``t._bump_version()``; ``.numpy()`` hands out a read-only view, so nothing can be written
+through it. The version is a reading of the clock that numbers nodes, taken at the last
+change (0: never changed), so a tensor was changed after node ``n`` was made exactly when
+its version is larger than ``n.order``; backward compares only when some tensor was changed
+after a node of the graph was made (``state.last_change``), so the check costs nothing in
+the forward pass and one comparison per node in backward. ``.data`` is the raw array, not
+tracked (like PyTorch's ``.data``): writes through it are the caller's responsibility.
 """
 import contextlib
 import itertools
@@ -18,6 +30,7 @@ class _State:
     scope = ()
     anomaly = False
     recorder = None     # a compile capture in progress (minigrad.compile)
+    last_change = -1          # clock reading of the latest in-place change of any tensor
 
 
 state = _State()
@@ -42,7 +55,8 @@ class Node:
 
 class Tensor:
     """An n-d array (NumPy or CuPy) that remembers the op that produced it."""
-    __slots__ = ("data", "grad", "requires_grad", "node", "name", "retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "node", "name", "retains_grad", "_version",
+                 "__weakref__")
     __array_priority__ = 1000  # so that ndarray * Tensor defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, name=None):
@@ -52,6 +66,7 @@ class Tensor:
         self.name = name
         self.retains_grad = False
         self.requires_grad = False
+        self._version = 0
         if requires_grad:
             self.requires_grad_()
 
@@ -85,8 +100,20 @@ class Tensor:
         """Scope path in which this tensor was made (``""`` for leaves and top level)."""
         return "" if self.node is None else self.node.path
 
+    def _bump_version(self):
+        """Record that the values changed in place: graphs made before refuse to use them."""
+        self._version = state.last_change = next(_creation_order)
+
     def __len__(self):
         return len(self.data)
+
+    def __bool__(self):
+        """The value of a one-element tensor; ambiguous for any other size (as in NumPy)."""
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} ({self.size} "
+                             f"elements) is ambiguous: reduce it to one element first, e.g. "
+                             f"with .max() or .sum()")
+        return bool(self.data.reshape(()).item())
 
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
@@ -94,7 +121,12 @@ class Tensor:
         return f"tensor({np.array2string(self.numpy(), prefix='tensor(')}, dtype={self.dtype}{grad}{op})"
 
     def numpy(self):
-        """The data as a NumPy array (copied from the GPU when needed)."""
+        """The data as a NumPy array: a read-only view on NumPy (a graph may have saved these
+        values for backward), a copy from the GPU. ``.numpy().copy()`` is yours to write."""
+        if type(self.data) is np.ndarray:
+            view = self.data.view()
+            view.flags.writeable = False
+            return view
         return backend.to_backend(self.data, "numpy")
 
     def item(self):
@@ -319,7 +351,7 @@ def apply(op, inputs, kwargs):
         data = np.asarray(data)   # a 0-d result; a move to CuPy (to_backend) stays as it is
     out = _new_tensor(Tensor)
     out.data, out.grad, out.name, out.retains_grad, out.node = data, None, None, False, None
-    out.requires_grad = False
+    out.requires_grad, out._version = False, 0
     if state.grad_enabled:
         for t in inputs:
             if t.requires_grad:

@@ -72,6 +72,7 @@ def jacobian(fn, inputs, create_graph=False):
 def _compare(analytic, numeric, atol, rtol, what):
     for i, (a, n) in enumerate(zip(analytic, numeric)):
         error = np.abs(a - n) - (atol + rtol * np.abs(n))
+        error[np.isnan(error)] = np.inf                  # a NaN on either side is a failure
         if error.size and error.max() > 0:
             row, col = np.unravel_index(int(np.argmax(error)), error.shape)
             raise GradcheckError(

@@ -239,3 +239,37 @@ def test_small_integer_powers_have_finite_gradients_at_zero(exponent):
     values = np.array([0.0, 1.5, -2.0])
     expected = np.zeros(3) if exponent == 0 else exponent * values ** (exponent - 1)
     np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_tensor_exponent_of_a_negative_base_is_the_real_power():
+    """(-2)^2 = 4 and (-3)^3 = -27 with a tensor exponent too; d/dx = p x^(p-1) there.
+    d/dp x^p = x^p log x exists for x > 0, is 0 at x = 0 (x^p = 0 near any p > 0) and is
+    NaN for x < 0 (x^p is real only at integers p, so it has no derivative in p)."""
+    base = leaf([-2.0, -3.0, 0.0, 2.0])
+    exponent = leaf([2.0, 3.0, 2.0, 0.5])
+    out = base ** exponent
+    np.testing.assert_allclose(out.numpy(), [4.0, -27.0, 0.0, np.sqrt(2.0)])
+    out.sum().backward()
+    np.testing.assert_allclose(base.grad.numpy(), [-4.0, 27.0, 0.0, 0.5 / np.sqrt(2.0)])
+    grad_p = exponent.grad.numpy()
+    assert np.isnan(grad_p[:2]).all()
+    np.testing.assert_allclose(grad_p[2:], [0.0, np.sqrt(2.0) * np.log(2.0)])
+    np.testing.assert_allclose(((-2.0) ** mg.tensor([2.0, 3.0])).numpy(), [4.0, -8.0])
+
+
+@given(data=st.data())
+def test_negative_base_with_a_constant_integer_tensor_exponent(data):
+    shape = data.draw(shapes(max_dims=2))
+    base = leaf(data.draw(arrays(shape, floats(-2.0, -0.3))))
+    exponent = leaf(data.draw(hnp.arrays(np.float64, shape, elements=st.integers(-2, 3).map(
+        float))), requires_grad=False)
+    assert gradcheck(lambda b: b ** exponent, [base])
+    assert gradcheck(lambda b: (b * b) ** (exponent * 0.5 + 0.25) + b ** exponent,
+                     [base])
+
+
+def test_gradient_in_the_exponent_of_a_negative_base_is_caught_by_anomaly_mode():
+    exponent = leaf([2.0, 3.0])
+    out = (mg.tensor([-2.0, -2.0], dtype="float64") ** exponent).sum()
+    with mg.detect_anomaly(), pytest.raises(FloatingPointError, match="backward of pow"):
+        out.backward()

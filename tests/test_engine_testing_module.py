@@ -79,3 +79,11 @@ def test_checks_require_float64():
 def test_inputs_without_grad_are_not_checked():
     x, constant = leaf([1.0, 2.0]), leaf([3.0, 4.0], requires_grad=False)
     assert gradcheck(lambda a, c: _wrong_square(c) * a, [x, constant])
+
+
+def test_a_nan_derivative_fails_the_check():
+    """NaN compares false with every tolerance: it must still fail (not pass silently)."""
+    x = mg.tensor([-2.0, 3.0], requires_grad=True, dtype="float64")
+    with np.errstate(invalid="ignore"), pytest.raises(
+            GradcheckError, match=r"input element 0: analytic .*1\.0\) vs numeric .*nan"):
+        gradcheck(lambda t: (t.log() * 0.0) + t, [x])
