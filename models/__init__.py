@@ -10,6 +10,7 @@ from .jordan import JordanRNNCell
 from .leaky import LeakyRNNCell
 from .lstm import LSTMCell
 from .peephole import PeepholeLSTMCell
+from .registry import CELLS, make_cell
 from .rnn import RNNCell
 from .seq2seq import Seq2Seq
 from .sequence import run_sequence
@@ -18,6 +19,7 @@ from .tcn import TCN, CausalConv1d, TemporalBlock
 from .topology import ConditionalManyToMany, ManyToMany, ManyToOne, OneToMany, feed_back
 
 __all__ = [
+    "CELLS",
     "TCN",
     "Bidirectional",
     "CausalConv1d",
@@ -40,6 +42,7 @@ __all__ = [
     "TemporalBlock",
     "TimeDelayCell",
     "feed_back",
+    "make_cell",
     "run_sequence",
     "unroll",
 ]

@@ -8,7 +8,6 @@ character of the training text is the input at one step and the target of the st
 trained on L = -sum_t log p(x_{t+1} | x_1..x_t); at test time characters are sampled one at
 a time and fed back. Bits per character is L / (T ln 2).
 """
-import inspect
 import math
 
 import numpy as np
@@ -17,8 +16,8 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad.nn import Embedding, Module
 
-from .cell import Cell
 from .head import output_head
+from .registry import canonical_cell_name, make_cell
 from .stacked import Stacked
 
 
@@ -59,28 +58,6 @@ class Vocabulary:
 
     def decode(self, indices):
         return "".join(self.symbols[int(i)] for i in np.asarray(indices).reshape(-1))
-
-
-def cell_types():
-    """Every cell class exported by ``models`` that is built as ``Cell(input_size,
-    hidden_size)``, by short name: ``lstm``, ``gru``, ``rnn``, ..."""
-    import models
-    found = {}
-    for name in getattr(models, "__all__", dir(models)):
-        value = getattr(models, name, None)
-        if isinstance(value, type) and issubclass(value, Cell) and value is not Cell \
-                and name.endswith("Cell"):
-            arguments = list(inspect.signature(value).parameters)[:2]
-            if arguments == ["input_size", "hidden_size"]:
-                found[name[:-len("Cell")].lower()] = value
-    return found
-
-
-def make_cell(name, input_size, hidden_size):
-    types = cell_types()
-    if name not in types:
-        raise ValueError(f"unknown cell {name!r}; choose one of {', '.join(sorted(types))}")
-    return types[name](input_size, hidden_size)
 
 
 class CharLM(Module):
@@ -127,7 +104,7 @@ class CharLM(Module):
 
     @classmethod
     def from_config(cls, config):
-        return cls(Vocabulary(config["vocabulary"]), cell=config["cell"],
+        return cls(Vocabulary(config["vocabulary"]), cell=canonical_cell_name(config["cell"]),
                    hidden_size=config["hidden_size"], num_layers=config["num_layers"],
                    embedding_dim=config["embedding_dim"],
                    head_hidden=config.get("head_hidden", ()))

@@ -9,7 +9,7 @@ import minigrad as mg
 import minigrad.functional as F
 from minigrad.nn import Linear, Module
 
-from .charlm import make_cell
+from .registry import canonical_cell_name, make_cell
 
 HELLO = "hello"
 HELLO_VOCABULARY = ("h", "e", "l", "o")
@@ -60,7 +60,7 @@ class SequenceRegressor(Module):
 
     @classmethod
     def from_config(cls, config):
-        return cls(config["cell"], config["input_size"], config["hidden_size"],
+        return cls(canonical_cell_name(config["cell"]), config["input_size"], config["hidden_size"],
                    config["output_size"])
 
     def forward(self, inputs, state=None, steps=None):
@@ -187,8 +187,8 @@ class TranslationModel(Module):
 
     @classmethod
     def from_config(cls, config):
-        return cls(config["cell"], config["hidden_size"], config["embedding_dim"],
-                   config["kind"], config["reverse_source"])
+        return cls(canonical_cell_name(config["cell"]), config["hidden_size"],
+                   config["embedding_dim"], config["kind"], config["reverse_source"])
 
     def loss(self, inputs, targets, state=None, steps=None):
         logits = self.seq2seq(inputs, targets)

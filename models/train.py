@@ -130,19 +130,42 @@ def read_checkpoint(path):
                               f"or corrupt .npz)") from None
     if "config" not in arrays:
         raise CheckpointError(f"checkpoint {path}: has no model config")
-    try:
-        config = json.loads(str(arrays["config"]))
-    except ValueError:
-        raise CheckpointError(f"checkpoint {path}: its model config is not valid JSON") from None
-    if not isinstance(config, dict) or "model" not in config:
+    config = _json_entry(path, arrays, "config")
+    if "model" not in config:
         raise CheckpointError(f"checkpoint {path}: its model config names no model")
     return arrays, config
 
 
+def _json_entry(path, arrays, key):
+    """The JSON object stored under ``key``; CheckpointError names the file and the entry."""
+    try:
+        value = json.loads(str(arrays[key]))
+    except ValueError as exc:
+        raise CheckpointError(f"checkpoint {path}: entry {key!r} is not valid JSON "
+                              f"({exc})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"checkpoint {path}: entry {key!r} is JSON but not an object, "
+                              f"got {type(value).__name__}")
+    return value
+
+
+def read_progress(path, arrays):
+    """The training progress a checkpoint records (step, history, settings, ...), {} when
+    it holds weights only."""
+    return _json_entry(path, arrays, "trainer") if "trainer" in arrays else {}
+
+
 def load_model_state(path, model, arrays):
-    """Copy a checkpoint's weights into ``model``; a mismatch names the file and tensor."""
+    """Copy a checkpoint's weights into ``model``; a mismatch, or a NaN or Inf weight, names
+    the file and the tensor."""
     state = {key[len("model."):]: value for key, value in arrays.items()
              if key.startswith("model.")}
+    for name, value in state.items():
+        if value.dtype.kind in "fc" and not np.isfinite(value).all():
+            bad = np.asarray(value).reshape(-1)[~np.isfinite(np.asarray(value).reshape(-1))][0]
+            raise CheckpointError(f"checkpoint {path}: weight {name!r} holds non-finite "
+                                  f"values ({bad} among its {value.size}); expected finite "
+                                  f"numbers")
     try:
         model.load_state_dict(state)
     except (KeyError, ValueError) as exc:
@@ -178,7 +201,7 @@ class Trainer:
     def __init__(self, model, batches, optimizer="adam", lr=2e-3, tbptt=None,
                  carry_state=False, clip_norm=None, clip_value=None, jacobian_penalty=0.0,
                  validate=None, validate_every=100, checkpoint=None, checkpoint_every=100,
-                 progress=True, max_seconds=None, log=print, compile=True):
+                 progress=True, max_seconds=None, log=print, compile=True, settings=None):
         if tbptt is not None and (not isinstance(tbptt, int) or tbptt <= 0):
             raise ValueError(f"Trainer: tbptt must be a positive integer or None, got {tbptt!r}")
         for option, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
@@ -193,6 +216,7 @@ class Trainer:
         self.validate, self.validate_every = validate, validate_every
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.progress, self.max_seconds, self.log = progress, max_seconds, log
+        self.settings = dict(settings or {})
         self.step = 0
         self.carry = None
         self.compiled = mg.compile(self._forward_backward, check="first") \
@@ -362,7 +386,7 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------
     def save(self, path):
-        progress = {"step": self.step, "history": self.history,
+        progress = {"step": self.step, "history": self.history, "settings": self.settings,
                     "carry_layers": None if self.carry is None else [len(s) for s in self.carry]}
         return save_checkpoint(path, self.model, self.optimizer, progress, self.carry)
 
@@ -381,12 +405,16 @@ class Trainer:
             except (KeyError, ValueError, IndexError) as exc:
                 raise CheckpointError(f"checkpoint {path}: optimizer state does not fit "
                                       f"({exc})") from None
-        if "trainer" in arrays:
-            progress = json.loads(str(arrays["trainer"]))
-            self.step = int(progress["step"])
-            self.history = progress["history"]
-            layers = progress.get("carry_layers")
-            self.carry = _unflatten_state(arrays, layers) if layers else None
+        progress = read_progress(path, arrays)
+        if progress:
+            try:
+                step, history = int(progress["step"]), progress["history"]
+                layers = progress.get("carry_layers")
+                carry = _unflatten_state(arrays, layers) if layers else None
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CheckpointError(f"checkpoint {path}: its training progress is "
+                                      f"incomplete ({type(exc).__name__}: {exc})") from None
+            self.step, self.history, self.carry = step, history, carry
         return self
 
 

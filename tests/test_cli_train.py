@@ -1,5 +1,7 @@
 """`minigrad train` and `minigrad sample`: a working run, and one line with a non-zero exit
 for every bad file, checkpoint or option."""
+import os
+
 import numpy as np
 import pytest
 
@@ -199,3 +201,123 @@ def test_demo_hello_section_reproduces_hello(capsys):
     assert context["hello"] == "hello"
     assert "predicts 'o'" in capsys.readouterr().out
     assert demo.hello in demo.SECTIONS
+
+
+# -- resume, --out and --force -----------------------------------------------------------
+@pytest.mark.parametrize("extra,needles", [
+    (["--hidden", "16"], ["--hidden 16", "8"]),
+    (["--cell", "gru"], ["--cell gru", "lstm"]),
+    (["--layers", "2"], ["--layers 2"]),
+    (["--embedding", "0"], ["--embedding 0"]),
+    (["--batch", "2"], ["--batch 2", "4"]),
+    (["--seq-len", "6"], ["--seq-len 6"]),
+    (["--hidden", "16", "--cell", "gru", "--batch", "2"], ["--hidden 16", "--cell gru",
+                                                           "--batch 2"]),
+])
+def test_resume_with_conflicting_options(checkpoint, text_file, capsys, extra, needles):
+    before = checkpoint.read_bytes()
+    capsys.readouterr()
+    assert train(text_file, checkpoint, "--resume", "--steps", "5", *extra) == 2
+    one_error_line(capsys, "--resume", *needles)
+    assert checkpoint.read_bytes() == before
+
+
+def test_resume_reports_the_checkpoint_model(checkpoint, text_file, capsys):
+    """Options left out on --resume come from the checkpoint, and so does the summary."""
+    capsys.readouterr()
+    assert main(["train", "charlm", "--data", str(text_file), "--steps", "4", "--quiet",
+                 "--resume", "--out", str(checkpoint)]) == 0
+    out = capsys.readouterr().out
+    assert "1 x 8 hidden" in out, out
+    _, config = read_checkpoint(checkpoint)
+    assert config["hidden_size"] == 8
+
+
+def test_existing_checkpoint_needs_resume_or_force(checkpoint, text_file, capsys):
+    before = checkpoint.read_bytes()
+    capsys.readouterr()
+    assert train(text_file, checkpoint) == 2
+    one_error_line(capsys, "--out", str(checkpoint), "--resume", "--force")
+    assert checkpoint.read_bytes() == before
+    assert train(text_file, checkpoint, "--force", "--seed", "3") == 0
+    assert checkpoint.read_bytes() != before
+
+
+@pytest.mark.parametrize("where", ["missing folder", "under a file", "a directory",
+                                   "read-only folder"])
+def test_unwritable_out_is_refused_before_training(tmp_path, text_file, capsys, where):
+    if where == "missing folder":
+        out = tmp_path / "absent" / "lm.npz"
+    elif where == "under a file":
+        (tmp_path / "plain").write_text("x")
+        out = tmp_path / "plain" / "lm.npz"
+    elif where == "a directory":
+        out = tmp_path / "folder.npz"
+        out.mkdir()
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into read-only folders")
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        out = folder / "lm.npz"
+    batches = []
+    import models.charlm
+    original = models.charlm.stream_batch
+
+    def counting(*args):
+        batches.append(args[1])
+        return original(*args)
+
+    import tools.commands.train as command
+    command.stream_batch, saved = counting, command.stream_batch
+    try:
+        assert train(text_file, out) == 2
+    finally:
+        command.stream_batch = saved
+    one_error_line(capsys, "--out", str(out))
+    assert batches == [], "training started before --out was checked"
+    assert not (tmp_path / "absent").exists()
+
+
+def test_save_every_sets_the_checkpoint_interval(tmp_path, text_file, monkeypatch):
+    import models.train
+    saved_steps = []
+    original = models.train.Trainer.save
+
+    def recording(self, path):
+        saved_steps.append(self.step)
+        return original(self, path)
+
+    monkeypatch.setattr(models.train.Trainer, "save", recording)
+    out = tmp_path / "lm.npz"
+    assert main(["train", "charlm", "--data", str(text_file), "--hidden", "8", "--embedding",
+                 "4", "--seq-len", "8", "--batch", "4", "--steps", "7", "--validate-every",
+                 "5", "--save-every", "3", "--quiet", "--out", str(out)]) == 0
+    assert saved_steps == [3, 6, 7]
+
+
+def test_broken_json_in_a_checkpoint(tmp_path, checkpoint, text_file, capsys):
+    import minigrad as mg
+    arrays, _ = read_checkpoint(checkpoint)
+    arrays["trainer"] = np.asarray("{not json")
+    path = mg.save(arrays, tmp_path / "broken.npz")
+    capsys.readouterr()
+    assert train(text_file, path, "--resume") == 2
+    one_error_line(capsys, "broken.npz", "trainer", "JSON")
+    arrays["config"] = np.asarray("[1, 2")
+    mg.save(arrays, path)
+    assert main(["sample", path]) == 2
+    one_error_line(capsys, "broken.npz", "config", "JSON")
+
+
+def test_sample_refuses_non_finite_weights(tmp_path, checkpoint, capsys):
+    import minigrad as mg
+    arrays, _ = read_checkpoint(checkpoint)
+    for value in (np.nan, np.inf):
+        weights = arrays["model.head.weight"].copy()
+        weights[0, 0] = value
+        path = mg.save({**arrays, "model.head.weight": weights}, tmp_path / "bad.npz")
+        capsys.readouterr()
+        assert main(["sample", path, "-n", "5"]) == 2
+        one_error_line(capsys, "bad.npz", "head.weight", "finite")

@@ -8,7 +8,7 @@ import pytest
 from tools.render import examples, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
-CELLS = ("rnn", "lstm", "gru", "peephole", "coupled", "leaky", "jordan")
+CELLS = ("rnn", "lstm", "gru", "peephole_lstm", "coupled_lstm", "leaky_rnn", "jordan_rnn")
 
 
 def _svg(dot):

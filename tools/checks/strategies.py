@@ -24,16 +24,11 @@ from tools.gradflow import cast
 MAX_INPUT, MAX_HIDDEN, MAX_STEPS, MAX_BATCH = 3, 3, 4, 2
 
 CELL_KINDS = {
-    "rnn": models.RNNCell,
-    "lstm": models.LSTMCell,
-    "gru": models.GRUCell,
-    "peephole_lstm": models.PeepholeLSTMCell,
+    **models.CELLS,
     "peephole_lstm_previous": lambda d, h: models.PeepholeLSTMCell(d, h,
                                                                   output_peephole="previous"),
-    "coupled_lstm": models.CoupledLSTMCell,
     "leaky_rnn": lambda d, h: models.LeakyRNNCell(d, h, tau=np.linspace(1, 4, h)),
     "leaky_rnn_learned_tau": lambda d, h: models.LeakyRNNCell(d, h, tau=3.0, learn_tau=True),
-    "jordan_rnn": models.JordanRNNCell,
     "deep_transition_rnn": lambda d, h: models.DeepTransitionRNNCell(d, h, 2, shortcut=True),
     "time_delay_rnn": lambda d, h: models.TimeDelayCell(models.RNNCell(d + h, h), 2),
     "time_delay_lstm": lambda d, h: models.TimeDelayCell(models.LSTMCell(d + h, h), 3),
@@ -44,8 +39,10 @@ CELL_KINDS = {
                                                             models.LSTMCell(d, h)),
     "tcn": lambda d, h: models.TCN(d, [h, h], kernel_size=2, dilations=[1, 2]),
 }
-"""Name -> constructor(input_size, hidden_size) of every built-in cell kind and sequence
-wrapper (Stacked, Bidirectional, TCN: run with :func:`models.run_sequence`)."""
+"""Name -> constructor(input_size, hidden_size): every cell of :data:`models.CELLS` under its
+registry name (the leaky and deep-transition cells with settings that exercise more of
+them: a tau per unit, a shortcut), variants named after their cell, and the sequence
+wrappers (Stacked, Bidirectional, TCN: run with :func:`models.run_sequence`)."""
 
 
 def resolve_cell(name):

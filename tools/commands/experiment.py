@@ -1,4 +1,5 @@
 """``minigrad experiment NAME``: reproduce one claim of the lecture notes."""
+from tools.cli import non_negative_int
 
 
 def add_parser(subparsers):
@@ -14,7 +15,7 @@ def add_parser(subparsers):
     parser.add_argument("--quick", action="store_true",
                         help="shorter runs (the adding problem and seq2seq take minutes "
                              "without it)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default: 0)")
     parser.set_defaults(run=run)
 
 

@@ -1,4 +1,5 @@
 """``minigrad gradflow``: plot ||dL/dh_t|| against t for several cells on the same axes."""
+from tools.cli import non_negative_float, non_negative_int, positive_float, positive_int
 
 
 def add_parser(subparsers):
@@ -9,17 +10,18 @@ def add_parser(subparsers):
     parser.add_argument("--cells", default="rnn,lstm,gru",
                         help="comma-separated cell kinds (default: rnn,lstm,gru); any kind "
                              "of 'minigrad check'")
-    parser.add_argument("--steps", type=int, default=100, help="sequence length T (100)")
-    parser.add_argument("--hidden", type=int, default=32, help="hidden size (32)")
-    parser.add_argument("--inputs", type=int, default=4, help="input size (4)")
-    parser.add_argument("--batch", type=int, default=4, help="batch size (4)")
-    parser.add_argument("--input-std", type=float, default=1.0,
+    parser.add_argument("--steps", type=positive_int, default=100,
+                        help="sequence length T (100)")
+    parser.add_argument("--hidden", type=positive_int, default=32, help="hidden size (32)")
+    parser.add_argument("--inputs", type=positive_int, default=4, help="input size (4)")
+    parser.add_argument("--batch", type=positive_int, default=4, help="batch size (4)")
+    parser.add_argument("--input-std", type=non_negative_float, default=1.0,
                         help="standard deviation of the random inputs (1.0)")
-    parser.add_argument("--spectral-radius", type=float, default=None,
+    parser.add_argument("--spectral-radius", type=positive_float, default=None,
                         help="scale every recurrent block to this spectral radius first")
     parser.add_argument("--loss", choices=("last", "all"), default="last",
                         help="L = sum(h_T) ('last', default) or sum over all steps ('all')")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (0)")
     parser.add_argument("-o", "--output", required=True, help="figure file, .png or .svg")
     parser.set_defaults(run=run)
 
@@ -32,13 +34,8 @@ def run(args):
     from tools.checks.strategies import resolve_cell
     from tools.cli import CommandError
 
-    for option in ("steps", "hidden", "inputs", "batch"):
-        if getattr(args, option) < 1:
-            raise CommandError(f"--{option} must be at least 1, got {getattr(args, option)}")
     if not args.output.lower().endswith((".png", ".svg")):
         raise CommandError(f"-o {args.output!r}: the figure file must end in .png or .svg")
-    if args.spectral_radius is not None and args.spectral_radius <= 0:
-        raise CommandError(f"--spectral-radius must be positive, got {args.spectral_radius}")
     names = [c.strip() for c in args.cells.split(",") if c.strip()]
     if not names:
         raise CommandError("--cells: give at least one cell kind")

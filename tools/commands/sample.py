@@ -1,22 +1,23 @@
 """``minigrad sample CKPT``: print text sampled from a trained char-LM checkpoint."""
 from models.charlm import CharLM
 from models.train import CheckpointError, load_model_state, read_checkpoint
-from tools.cli import CommandError
-from tools.commands.train import one_line_errors
+from tools.cli import CommandError, non_negative_float, non_negative_int
 
 
 def add_parser(subparsers):
-    parser = one_line_errors(subparsers.add_parser(
+    parser = subparsers.add_parser(
         "sample", help="sample text from a char-LM checkpoint",
-        description="Print a prefix and the characters a trained char-LM samples after it."))
+        description="Print a prefix and the characters a trained char-LM samples after it.")
     parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint written by "
                                                            "`minigrad train charlm`")
     parser.add_argument("--prefix", default="", help="text to start from (default: none)")
-    parser.add_argument("-n", type=int, default=200, help="characters to sample (default 200)")
-    parser.add_argument("--temperature", type=float, default=1.0,
+    parser.add_argument("-n", type=non_negative_int, default=200,
+                        help="characters to sample (default 200)")
+    parser.add_argument("--temperature", type=non_negative_float, default=1.0,
                         help="softmax temperature; 0 picks the most likely character "
                              "(default 1)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    parser.add_argument("--seed", type=non_negative_int, default=None,
+                        help="random seed (default: a fresh one each run)")
     parser.set_defaults(run=run)
 
 
@@ -39,10 +40,6 @@ def load_charlm(path):
 
 
 def run(args):
-    if args.n < 0:
-        raise CommandError(f"-n: must be non-negative, got {args.n}")
-    if not args.temperature >= 0:
-        raise CommandError(f"--temperature: must be non-negative, got {args.temperature}")
     model = load_charlm(args.checkpoint)
     try:
         model.vocabulary.encode(args.prefix)

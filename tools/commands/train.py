@@ -1,13 +1,12 @@
 """``minigrad train charlm|adding|copy ...``: train a model with (truncated) BPTT and write
 an ``.npz`` checkpoint."""
-import math
 import os
-import sys
+import tempfile
 
 import numpy as np
 
 import minigrad as mg
-from models.charlm import CharLM, Vocabulary, cell_types, stream_batch
+from models.charlm import CharLM, Vocabulary, stream_batch
 from models.corpus import DataError, read_text, split_text, stdlib_docstrings
 from models.ngram import best_baseline, describe
 from models.tasks import (
@@ -21,23 +20,46 @@ from models.tasks import (
     translation_batch,
     translation_pairs,
 )
-from models.train import CheckpointError, Trainer, TrainingDiverged, read_checkpoint
-from tools.cli import CommandError
+from models.registry import CELLS, canonical_cell_name
+from models.train import (
+    CheckpointError,
+    Trainer,
+    TrainingDiverged,
+    read_checkpoint,
+    read_progress,
+)
+from tools.cli import (
+    CommandError,
+    non_negative_float,
+    non_negative_int,
+    one_line_errors,
+    open_fraction,
+    positive_float,
+    positive_int,
+)
 
 
-def one_line_errors(parser):
-    """Make ``parser`` report a bad option as one line (no usage block), exit status 2."""
-    def error(message):
-        print(f"{parser.prog}: error: {message}", file=sys.stderr)
-        sys.exit(2)
-    parser.error = error
-    return parser
+#: options that shape the model or the data stream, with their defaults per task: on
+#: --resume they come from the checkpoint, and a different value given is an error
+SHAPING = {
+    "charlm": {"cell": "lstm", "hidden": 128, "layers": 1, "embedding": 32, "head_hidden": [],
+               "batch": 32, "seq_len": 64, "optimizer": "adam"},
+    "adding": {"cell": "lstm", "hidden": 64, "batch": 32, "length": 100, "optimizer": "adam"},
+    "copy": {"cell": "lstm", "hidden": 64, "batch": 32, "length": 5, "delay": 10,
+             "symbols": 8, "optimizer": "adam"},
+    "seq2seq": {"cell": "lstm", "hidden": 64, "batch": 32, "task": "words", "max_digits": 5,
+                "reverse_source": True, "optimizer": "adam"},
+}
+#: the model-config key of each shaping option (checkpoints older than the saved settings)
+CONFIG_KEYS = {"cell": "cell", "hidden": "hidden_size", "layers": "num_layers",
+               "embedding": "embedding_dim", "head_hidden": "head_hidden", "task": "kind",
+               "reverse_source": "reverse_source"}
 
 
 def add_parser(subparsers):
-    parser = one_line_errors(subparsers.add_parser(
+    parser = subparsers.add_parser(
         "train", help="train a recurrent model with BPTT",
-        description="Train a recurrent model with (truncated) backpropagation through time."))
+        description="Train a recurrent model with (truncated) backpropagation through time.")
     tasks = parser.add_subparsers(dest="task", metavar="TASK")
     tasks.required = True
 
@@ -45,19 +67,21 @@ def add_parser(subparsers):
         "charlm", help="character-level language model on a UTF-8 text file"))
     charlm.add_argument("--data", help="UTF-8 text file (default: Python standard-library "
                                        "docstrings)")
-    _model_options(charlm, hidden=128, lr=2e-3, steps=1000, batch=32)
-    charlm.add_argument("--layers", type=int, default=1, help="stacked layers (default 1)")
-    charlm.add_argument("--embedding", type=int, default=32,
+    _model_options(charlm, "charlm", lr=2e-3, steps=1000)
+    charlm.add_argument("--layers", type=positive_int, default=None,
+                        help="stacked layers (default 1)")
+    charlm.add_argument("--embedding", type=non_negative_int, default=None,
                         help="embedding size; 0 feeds one-hot vectors (default 32)")
-    charlm.add_argument("--head-hidden", type=int, nargs="+", default=[], metavar="N",
+    charlm.add_argument("--head-hidden", type=positive_int, nargs="+", default=None,
+                        metavar="N",
                         help="hidden layers of an MLP between h_t and the logits (002's deep "
                              "hidden-to-output; default: one linear layer)")
-    charlm.add_argument("--seq-len", type=int, default=64, help="characters per step and "
-                        "stream (default 64)")
-    charlm.add_argument("--tbptt", type=int, default=None, help="truncate BPTT every K steps "
-                        "(default: full BPTT over --seq-len; the state is carried across "
-                        "steps either way)")
-    charlm.add_argument("--val-fraction", type=float, default=0.1,
+    charlm.add_argument("--seq-len", type=positive_int, default=None,
+                        help="characters per step and stream (default 64)")
+    charlm.add_argument("--tbptt", type=positive_int, default=None,
+                        help="truncate BPTT every K steps (default: full BPTT over --seq-len; "
+                             "the state is carried across steps either way)")
+    charlm.add_argument("--val-fraction", type=open_fraction, default=0.1,
                         help="held-out tail of the text (default 0.1)")
     charlm.add_argument("--baseline", action="store_true",
                         help="also report Markov (n-gram) baselines' bits per char, orders 0-4 "
@@ -66,55 +90,75 @@ def add_parser(subparsers):
 
     adding = one_line_errors(tasks.add_parser(
         "adding", help="the adding problem (Hochreiter & Schmidhuber 1997)"))
-    _model_options(adding, hidden=64, lr=1e-3, steps=2000, batch=32)
-    adding.add_argument("--length", type=int, default=100, help="sequence length T "
-                                                                "(default 100)")
+    _model_options(adding, "adding", lr=1e-3, steps=2000)
+    adding.add_argument("--length", type=positive_int, default=None,
+                        help="sequence length T, at least 2 (default 100)")
     adding.set_defaults(run=run_adding)
 
     copy = one_line_errors(tasks.add_parser("copy", help="the copy task"))
-    _model_options(copy, hidden=64, lr=2e-3, steps=2000, batch=32)
-    copy.add_argument("--length", type=int, default=5, help="symbols to copy (default 5)")
-    copy.add_argument("--delay", type=int, default=10, help="blank steps before recall "
-                                                            "(default 10)")
-    copy.add_argument("--symbols", type=int, default=8, help="alphabet size (default 8)")
-    copy.add_argument("--tbptt", type=int, default=None, help="truncate BPTT every K steps")
+    _model_options(copy, "copy", lr=2e-3, steps=2000)
+    copy.add_argument("--length", type=positive_int, default=None,
+                      help="symbols to copy (default 5)")
+    copy.add_argument("--delay", type=non_negative_int, default=None,
+                      help="blank steps before recall (default 10)")
+    copy.add_argument("--symbols", type=positive_int, default=None,
+                      help="alphabet size (default 8)")
+    copy.add_argument("--tbptt", type=positive_int, default=None,
+                      help="truncate BPTT every K steps (default: full BPTT)")
     copy.set_defaults(run=run_copy)
 
     seq2seq = one_line_errors(tasks.add_parser(
         "seq2seq", help="encoder-decoder on digit strings -> words, or reversal"))
-    _model_options(seq2seq, hidden=64, lr=5e-3, steps=1500, batch=32)
-    seq2seq.add_argument("--task", choices=("words", "reverse"), default="words",
-                         help="'307' -> 'three zero seven' (words) or '703' (reverse)")
-    seq2seq.add_argument("--max-digits", type=int, default=5,
+    _model_options(seq2seq, "seq2seq", lr=5e-3, steps=1500)
+    seq2seq.add_argument("--task", choices=("words", "reverse"), default=None,
+                         help="'307' -> 'three zero seven' (words, the default) or '703' "
+                              "(reverse)")
+    seq2seq.add_argument("--max-digits", type=positive_int, default=None,
                          help="longest source string (default 5)")
-    seq2seq.add_argument("--no-reverse-source", dest="reverse_source", action="store_false",
+    seq2seq.add_argument("--no-reverse-source", dest="reverse_source", action="store_const",
+                         const=False, default=None,
                          help="feed the source in reading order (Sutskever et al. 2014 "
                               "reverse it)")
     seq2seq.set_defaults(run=run_seq2seq)
 
 
-def _model_options(parser, hidden, lr, steps, batch):
-    parser.add_argument("--cell", default="lstm",
-                        help=f"recurrent cell: {', '.join(sorted(cell_types()))} (default lstm)")
-    parser.add_argument("--hidden", type=int, default=hidden,
-                        help=f"hidden units (default {hidden})")
-    parser.add_argument("--batch", type=int, default=batch, help=f"batch size (default {batch})")
-    parser.add_argument("--steps", type=int, default=steps,
-                        help=f"training steps (default {steps})")
-    parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr})")
-    parser.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    parser.add_argument("--clip", type=float, default=None,
+def _model_options(parser, task, lr, steps):
+    defaults = SHAPING[task]
+    parser.set_defaults(shaping=task)
+    parser.add_argument("--cell", default=None,
+                        help=f"recurrent cell: {', '.join(CELLS)} (default lstm)")
+    parser.add_argument("--hidden", type=positive_int, default=None,
+                        help=f"hidden units (default {defaults['hidden']})")
+    parser.add_argument("--batch", type=positive_int, default=None,
+                        help=f"batch size (default {defaults['batch']})")
+    parser.add_argument("--steps", type=positive_int, default=steps,
+                        help=f"train until this step count (default {steps})")
+    parser.add_argument("--lr", type=positive_float, default=lr,
+                        help=f"learning rate (default {lr})")
+    parser.add_argument("--optimizer", choices=("adam", "sgd"), default=None,
+                        help="adam, or sgd with momentum 0.9 (default adam)")
+    parser.add_argument("--clip", type=positive_float, default=None,
                         help="clip the global gradient norm to X")
-    parser.add_argument("--clip-value", type=float, default=None,
+    parser.add_argument("--clip-value", type=positive_float, default=None,
                         help="clip every gradient element to [-X, X]")
-    parser.add_argument("--jacobian-penalty", type=float, default=0.0,
+    parser.add_argument("--jacobian-penalty", type=non_negative_float, default=0.0,
                         help="weight of the Pascanu et al. (2013) regularizer (default 0)")
-    parser.add_argument("--minutes", type=float, default=None,
+    parser.add_argument("--minutes", type=positive_float, default=None,
                         help="stop after this much training time")
-    parser.add_argument("--validate-every", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validate-every", type=positive_int, default=100,
+                        help="measure the validation score every N steps and at the end "
+                             "(default 100)")
+    parser.add_argument("--save-every", type=positive_int, default=100,
+                        help="write the checkpoint every N steps, at the end and on Ctrl-C "
+                             "(default 100)")
+    parser.add_argument("--seed", type=non_negative_int, default=0,
+                        help="random seed of the initial weights and the batches (default 0)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue from the checkpoint at --out")
+                        help="continue from the checkpoint at --out; the options that shape "
+                             "the model or the data (cell, sizes, batch, lengths, optimizer) "
+                             "then default to the checkpoint's, and must not differ from them")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite an existing checkpoint at --out (without --resume)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-compile", dest="compile", action="store_false",
                         help="run every step eagerly instead of replaying a captured step "
@@ -122,44 +166,92 @@ def _model_options(parser, hidden, lr, steps, batch):
     parser.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file (.npz)")
 
 
-def _check(args, *names, positive=True, allow_none=False):
-    for name in names:
-        value = getattr(args, name)
-        if value is None and allow_none:
-            continue
-        if value is None or not math.isfinite(value) or not (value > 0 if positive
-                                                             else value >= 0):
-            bound = "positive" if positive else "non-negative"
-            raise CommandError(f"--{name.replace('_', '-')}: must be {bound}, got {value}")
+def _check_out(args):
+    """Refuse an --out that cannot be written, or that would overwrite a checkpoint by
+    accident, before anything trains."""
+    out = args.out
+    folder = os.path.dirname(os.path.abspath(out))
+    if os.path.isdir(out):
+        raise CommandError(f"--out {out}: is a directory")
+    if not os.path.exists(folder):
+        raise CommandError(f"--out {out}: folder {folder} does not exist")
+    if not os.path.isdir(folder):
+        raise CommandError(f"--out {out}: {folder} is not a folder")
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".minigrad-write-test-")
+        os.close(handle)
+        os.remove(probe)
+    except OSError as exc:
+        raise CommandError(f"--out {out}: cannot write in folder {folder} "
+                           f"({exc.strerror or exc})") from None
+    if args.resume and not os.path.exists(out):
+        raise CommandError(f"--resume: checkpoint {out}: no such file")
+    if os.path.exists(out) and not args.resume and not args.force:
+        raise CommandError(f"--out {out}: a checkpoint is already there; pass --resume to "
+                           f"continue it or --force to overwrite it")
 
 
 def _check_common(args):
-    _check(args, "hidden", "batch", "steps", "lr", "validate_every")
-    _check(args, "clip", "clip_value", "minutes", allow_none=True)
-    _check(args, "jacobian_penalty", positive=False)
-    if args.cell not in cell_types():
+    _check_out(args)
+    if args.cell is not None and args.cell not in CELLS:
         raise CommandError(f"--cell: unknown cell {args.cell!r}; choose one of "
-                           f"{', '.join(sorted(cell_types()))}")
-    if getattr(args, "tbptt", None) is not None:
-        _check(args, "tbptt")
-    folder = os.path.dirname(os.path.abspath(args.out))
-    if os.path.isdir(args.out):
-        raise CommandError(f"--out {args.out}: is a directory")
-    if os.path.exists(folder) and not os.access(folder, os.W_OK):
-        raise CommandError(f"--out {args.out}: folder is not writable")
-    if args.resume and not os.path.exists(args.out):
-        raise CommandError(f"--resume: checkpoint {args.out}: no such file")
+                           f"{', '.join(CELLS)}")
 
 
-def _resume_config(args, kind):
-    try:
-        _, config = read_checkpoint(args.out)
-    except CheckpointError as exc:
-        raise CommandError(str(exc)) from None
-    if config.get("model") != kind:
-        raise CommandError(f"checkpoint {args.out}: holds a {config.get('model')!r} model, "
-                           f"not {kind!r}")
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return " ".join(map(str, value)) or "none"
+    return value
+
+
+def _show(option, value):
+    if option == "reverse_source":
+        return "source reversed" if value else "--no-reverse-source"
+    return f"--{option.replace('_', '-')} {_plain(value)}"
+
+
+def _settle(args, kind):
+    """Fill in the shaping options: from the checkpoint on --resume (naming every option
+    given with a different value), else from the task's defaults. Returns the checkpoint's
+    model config, or None."""
+    defaults = SHAPING[args.shaping]
+    config = None
+    if args.resume:
+        try:
+            arrays, config = read_checkpoint(args.out)
+            settings = read_progress(args.out, arrays).get("settings") or {}
+        except CheckpointError as exc:
+            raise CommandError(str(exc)) from None
+        if config.get("model") != kind:
+            raise CommandError(f"checkpoint {args.out}: holds a {config.get('model')!r} model, "
+                               f"not {kind!r}")
+        saved = {option: settings.get(option) for option in defaults}
+        for option, key in CONFIG_KEYS.items():
+            if option in defaults and saved[option] is None and key in config:
+                saved[option] = config[key]
+        if saved.get("embedding", 0) is None:
+            saved["embedding"] = 0
+        if "cell" in saved:
+            saved["cell"] = canonical_cell_name(saved["cell"])
+        conflicts = [f"{_show(option, getattr(args, option))} (the checkpoint has "
+                     f"{_plain(saved[option])})" for option in defaults
+                     if getattr(args, option) is not None and saved[option] is not None
+                     and getattr(args, option) != saved[option]]
+        if conflicts:
+            raise CommandError(f"--resume: checkpoint {args.out} was trained with other "
+                               f"options: {'; '.join(conflicts)}; leave them out, or start "
+                               f"anew with --force")
+        for option, value in saved.items():
+            if getattr(args, option) is None and value is not None:
+                setattr(args, option, value)
+    for option, value in defaults.items():
+        if getattr(args, option) is None:
+            setattr(args, option, value)
     return config
+
+
+def _settings(args):
+    return {option: getattr(args, option) for option in SHAPING[args.shaping]}
 
 
 def _fit(args, trainer):
@@ -184,9 +276,9 @@ def _trainer(args, model, batches, validate, tbptt=None, carry_state=False):
                    carry_state=carry_state, clip_norm=args.clip, clip_value=args.clip_value,
                    jacobian_penalty=args.jacobian_penalty, validate=validate,
                    validate_every=args.validate_every, checkpoint=args.out,
-                   checkpoint_every=args.validate_every, progress=not args.quiet,
+                   checkpoint_every=args.save_every, progress=not args.quiet,
                    max_seconds=None if args.minutes is None else args.minutes * 60,
-                   compile=args.compile)
+                   compile=args.compile, settings=_settings(args))
 
 
 # -- charlm ------------------------------------------------------------------------------
@@ -201,12 +293,7 @@ def load_text(path):
 
 def run_charlm(args):
     _check_common(args)
-    _check(args, "layers", "seq_len")
-    _check(args, "embedding", positive=False)
-    if any(n <= 0 for n in args.head_hidden):
-        raise CommandError(f"--head-hidden: sizes must be positive, got {args.head_hidden}")
-    if not 0 < args.val_fraction < 1:
-        raise CommandError(f"--val-fraction: must lie in (0, 1), got {args.val_fraction}")
+    config = _settle(args, "charlm")
     text = load_text(args.data)
     source = args.data or "the standard-library docstrings"
     if len(text) < 20:
@@ -214,8 +301,8 @@ def run_charlm(args):
                            f"validation text ({len(text)} characters)")
     train_text, val_text = split_text(text, args.val_fraction)
     mg.manual_seed(args.seed)
-    if args.resume:
-        model = CharLM.from_config(_resume_config(args, "charlm"))
+    if config:
+        model = CharLM.from_config(config)
     else:
         model = CharLM(Vocabulary.from_text(text), args.cell, args.hidden, args.layers,
                        args.embedding or None, args.head_hidden)
@@ -232,7 +319,8 @@ def run_charlm(args):
     trainer = _trainer(args, model, lambda step: stream_batch(data, step, batch, seq_len),
                        lambda m: m.bits_per_char(val_sample), tbptt=args.tbptt,
                        carry_state=True)
-    print(f"char-LM: {args.cell}, {args.layers} x {args.hidden} hidden, vocabulary "
+    print(f"char-LM: {model.cell_name}, {model.num_layers} x {model.hidden_size} hidden, "
+          f"vocabulary "
           f"{len(model.vocabulary)}, {len(train_text)} training / {len(val_text)} validation "
           f"characters of {source}")
     _fit(args, trainer)
@@ -252,10 +340,10 @@ def run_charlm(args):
 # -- the adding problem ------------------------------------------------------------------
 def run_adding(args):
     _check_common(args)
+    config = _settle(args, "regressor")
     if args.length < 2:
         raise CommandError(f"--length: must be at least 2, got {args.length}")
     mg.manual_seed(args.seed)
-    config = _resume_config(args, "regressor") if args.resume else None
     model = (SequenceRegressor.from_config(config) if config
              else SequenceRegressor(args.cell, 2, args.hidden, 1))
     val_inputs, val_targets = adding_problem(1000, args.length, np.random.default_rng(10 ** 6))
@@ -279,11 +367,10 @@ def run_adding(args):
 # -- the copy task -----------------------------------------------------------------------
 def run_copy(args):
     _check_common(args)
-    _check(args, "length", "symbols")
-    _check(args, "delay", positive=False)
+    config = _settle(args, "charlm")
     mg.manual_seed(args.seed)
-    if args.resume:
-        model = CharLM.from_config(_resume_config(args, "charlm"))
+    if config:
+        model = CharLM.from_config(config)
     else:
         model = CharLM(Vocabulary(copy_vocabulary(args.symbols)), args.cell, args.hidden)
     if len(model.vocabulary) != args.symbols + 2:
@@ -310,12 +397,12 @@ def run_copy(args):
 # -- sequence to sequence ----------------------------------------------------------------
 def run_seq2seq(args):
     _check_common(args)
-    _check(args, "max_digits")
     if args.jacobian_penalty:
         raise CommandError("--jacobian-penalty: not available for seq2seq")
+    config = _settle(args, "seq2seq")
     mg.manual_seed(args.seed)
-    if args.resume:
-        model = TranslationModel.from_config(_resume_config(args, "seq2seq"))
+    if config:
+        model = TranslationModel.from_config(config)
     else:
         model = TranslationModel(args.cell, args.hidden, 16, args.task, args.reverse_source)
     val_pairs = translation_pairs(200, np.random.default_rng(10 ** 6), 1, args.max_digits,

@@ -10,10 +10,11 @@ import models
 
 INPUT_SIZE, HIDDEN_SIZE, BATCH = 3, 4, 1
 
-#: cell name -> the models class it needs
+#: example name -> the models class it needs (a cell's example has its registry name,
+#: :data:`models.CELLS`)
 CLASSES = {
-    "rnn": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell", "peephole": "PeepholeLSTMCell",
-    "coupled": "CoupledLSTMCell", "leaky": "LeakyRNNCell", "jordan": "JordanRNNCell",
+    "rnn": "RNNCell", "lstm": "LSTMCell", "gru": "GRUCell", "peephole_lstm": "PeepholeLSTMCell",
+    "coupled_lstm": "CoupledLSTMCell", "leaky_rnn": "LeakyRNNCell", "jordan_rnn": "JordanRNNCell",
     "bidirectional": "Bidirectional", "stacked": "Stacked", "tcn": "TCN", "seq2seq": "Seq2Seq",
     "many-to-one": "ManyToOne", "one-to-many": "OneToMany",
 }
