@@ -211,6 +211,7 @@ def test_demo_hello_section_reproduces_hello(capsys):
     (["--embedding", "0"], ["--embedding 0"]),
     (["--batch", "2"], ["--batch 2", "4"]),
     (["--seq-len", "6"], ["--seq-len 6"]),
+    (["--head-hidden", "5", "3"], ["--head-hidden 5 3", "none"]),
     (["--hidden", "16", "--cell", "gru", "--batch", "2"], ["--hidden 16", "--cell gru",
                                                            "--batch 2"]),
 ])
