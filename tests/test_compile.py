@@ -6,7 +6,7 @@ import pytest
 import minigrad as mg
 import models
 from minigrad import functional as F
-from models.charlm import cell_types
+from models.registry import CELLS
 
 
 def grads_of(model):
@@ -53,9 +53,9 @@ def sequence_inputs(T, B, D, V):
                         mg.tensor(rng.integers(0, V, size=(T, B))))
 
 
-@pytest.mark.parametrize("name", sorted(cell_types()))
+@pytest.mark.parametrize("name", sorted(CELLS))
 def test_every_cell_replays_its_eager_step_bit_for_bit(name, rng):
-    cell = cell_types()[name](3, 4)
+    cell = CELLS[name](3, 4)
     model = models.ManyToMany(cell, 5)
     compare_with_eager(model, sequence_step(model), sequence_inputs(6, 2, 3, 5), rng)
 
