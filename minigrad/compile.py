@@ -22,6 +22,7 @@ import numpy as np
 from . import backend
 from .autograd import CHUNK_BYTES, _as_tensor, _walk
 from .ops import unbroadcast
+from .ops import _HALF
 from .tensor import Tensor, state
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "CompileMismatch"]
@@ -217,6 +218,276 @@ def _as_array(fn):
     return wrapped
 
 
+# -- steps that write into buffers the plan owns -------------------------------------------
+class _Desc:
+    """A step before it becomes a closure: ``out = fn(*ins)``, or a ready ``closure``;
+    ``kernel(buffer, ins, out)`` makes the same step writing into a buffer of the plan."""
+    __slots__ = ("fn", "ins", "out", "template", "kernel", "closure", "reads", "index")
+
+    def __init__(self, fn=None, ins=(), out=None, template=None, kernel=None, closure=None,
+                 reads=None):
+        self.fn, self.ins, self.out, self.template = fn, list(ins), out, template
+        self.kernel, self.closure, self.index = kernel, closure, None
+        self.reads = list(ins) + _slots_in(template) if reads is None else list(reads)
+
+
+def _slots_in(template):
+    if template is None:
+        return []
+    found = []
+
+    def walk(value):
+        if isinstance(value, _Slot):
+            found.append(value.index)
+        elif type(value) is tuple:
+            for v in value:
+                walk(v)
+    for v in template.values():
+        walk(v)
+    return found
+
+
+def _plain(arrays, result):
+    """A kernel fits: NumPy arrays (not scalars) of the result's dtype throughout."""
+    if type(result) is not np.ndarray or result.ndim == 0:
+        return False
+    return all(type(a) is np.ndarray and a.dtype == result.dtype for a in arrays)
+
+
+def _ufunc(ufunc, *positions):
+    def make(buffer, ins, out):
+        if len(positions) == 1:
+            a = ins[positions[0]]
+
+            def step(regs):
+                regs[out] = ufunc(regs[a], out=buffer)
+        else:
+            a, b = ins[positions[0]], ins[positions[1]]
+
+            def step(regs):
+                regs[out] = ufunc(regs[a], regs[b], out=buffer)
+        return step
+    return make
+
+
+def _operands(*positions):
+    return lambda arrays, result: _plain([arrays[i] for i in positions], result)
+
+
+def _sigmoid_kernel(buffer, ins, out):
+    """ops._sigmoid into ``buffer``: tanh(x/2)/2 + 1/2, the same operations in order."""
+    x = ins[0]
+    half = _HALF[buffer.dtype]
+    multiply, tanh, add = np.multiply, np.tanh, np.add
+
+    def step(regs):
+        multiply(regs[x], half, out=buffer)
+        tanh(buffer, out=buffer)
+        multiply(buffer, half, out=buffer)
+        regs[out] = add(buffer, half, out=buffer)
+    return step
+
+
+def _linear_kernel(buffer, ins, out):
+    """ops._linear_forward into ``buffer``: x W^T, then += b."""
+    matmul, add = np.matmul, np.add
+    if len(ins) == 2:
+        x, w = ins
+
+        def step(regs):
+            regs[out] = matmul(regs[x], regs[w].T, out=buffer)
+        return step
+    x, w, b = ins
+
+    def step(regs):
+        matmul(regs[x], regs[w].T, out=buffer)
+        regs[out] = add(buffer, regs[b], out=buffer)
+    return step
+
+
+def _linear_fits(arrays, result):
+    if not _plain(arrays, result) or arrays[0].ndim < 2 or arrays[1].ndim != 2:
+        return False
+    if len(arrays) == 3:
+        bias = arrays[2]
+        return bias.shape == result.shape[result.ndim - bias.ndim:]
+    return True
+
+
+def _tanh_vjp_kernel(buffer, ins, out):
+    """g - g * out * out, as ops' tanh VJP computes it."""
+    g, y = ins[0], ins[1]
+    multiply, subtract = np.multiply, np.subtract
+
+    def step(regs):
+        multiply(regs[g], regs[y], out=buffer)
+        multiply(buffer, regs[y], out=buffer)
+        regs[out] = subtract(regs[g], buffer, out=buffer)
+    return step
+
+
+def _sigmoid_vjp_kernel(buffer, ins, out):
+    """g * (out - out * out), as ops' sigmoid VJP computes it."""
+    g, y = ins[0], ins[1]
+    multiply, subtract = np.multiply, np.subtract
+
+    def step(regs):
+        value = regs[y]
+        multiply(value, value, out=buffer)
+        subtract(value, buffer, out=buffer)
+        regs[out] = multiply(regs[g], buffer, out=buffer)
+    return step
+
+
+def _matmul_kernel(first, second):
+    def make(buffer, ins, out):
+        a, b = ins[first], ins[second]
+        matmul = np.matmul
+
+        def step(regs):
+            regs[out] = matmul(regs[a], regs[b], out=buffer)
+        return step
+    return make
+
+
+def _zeros_kernel(buffer, ins, out):
+    def step(regs):
+        buffer.fill(0)
+        regs[out] = buffer
+    return step
+
+
+def _copy_kernel(buffer, ins, out):
+    a = ins[0]
+    copyto = np.copyto
+
+    def step(regs):
+        copyto(buffer, regs[a])
+        regs[out] = buffer
+    return step
+
+
+def _always(arrays, result):
+    return type(result) is np.ndarray and result.ndim > 0
+
+
+_FORWARD_KERNELS = {
+    "add": (_ufunc(np.add, 0, 1), _operands(0, 1)),
+    "sub": (_ufunc(np.subtract, 0, 1), _operands(0, 1)),
+    "mul": (_ufunc(np.multiply, 0, 1), _operands(0, 1)),
+    "neg": (_ufunc(np.negative, 0), _operands(0)),
+    "tanh": (_ufunc(np.tanh, 0), _operands(0)),
+    "exp": (_ufunc(np.exp, 0), _operands(0)),
+    "sigmoid": (_sigmoid_kernel, lambda arrays, result: _plain(arrays, result)
+                and result.dtype in _HALF),
+    "linear": (_linear_kernel, _linear_fits),
+}
+
+
+def _vjp_kernels():
+    """Kernels for the VJPs of ops.py that a recurrent step runs most (inputs: g, out,
+    then the op's inputs)."""
+    from . import ops
+    return {
+        ops._mul.vjps[0]: (_ufunc(np.multiply, 0, 3), _operands(0, 3)),
+        ops._mul.vjps[1]: (_ufunc(np.multiply, 0, 2), _operands(0, 2)),
+        ops._sub.vjps[1]: (_ufunc(np.negative, 0), _operands(0)),
+        ops.tanh.vjps[0]: (_tanh_vjp_kernel, _operands(0, 1)),
+        ops.sigmoid.vjps[0]: (_sigmoid_vjp_kernel, _operands(0, 1)),
+        ops._linear.vjps[0]: (_matmul_kernel(0, 3), lambda arrays, result:
+                              _plain([arrays[0], arrays[3]], result) and arrays[0].ndim >= 2),
+    }
+
+
+def _buffers(rec, registers):
+    """Give every kernel's result a buffer of the plan, shared between results whose lives
+    do not overlap (a result lives until the last step that reads it or a view of it).
+    Results handed out of the plan (outputs, gradients) stay fresh arrays."""
+    ops, values = rec.ops, rec.values
+    roots = {}                       # register -> buffered registers whose memory it may view
+    owners = set()
+    for k, desc in enumerate(ops):
+        desc.index = k
+        out = desc.out
+        if desc.kernel is not None and isinstance(out, int) and desc.closure is None:
+            roots[out] = (out,)
+            owners.add(out)
+            continue
+        for o in (out if isinstance(out, tuple) else (out,)):
+            if o is None or not isinstance(values[o], np.ndarray):
+                continue
+            shared = []
+            for i in desc.reads:
+                for r in roots.get(i, ()):
+                    if r not in shared and isinstance(values[i], np.ndarray) and \
+                            np.may_share_memory(values[o], values[i]):
+                        shared.append(r)
+            if shared:
+                roots[o] = tuple(shared)
+    escaping = set()
+    for r in list(registers) + rec.escaping:
+        escaping.update(roots.get(r, ()))
+    last = {}
+    for k, desc in enumerate(ops):
+        if desc.out in owners:
+            last[desc.out] = k
+        for i in desc.reads:
+            for r in roots.get(i, ()):
+                last[r] = k
+    ends = {}
+    for r, k in last.items():
+        ends.setdefault(k, []).append(r)
+    pool, buffers = {}, {}
+    for k, desc in enumerate(ops):
+        out = desc.out
+        if out in owners and out not in escaping:
+            value = values[out]
+            key = (value.shape, value.dtype)
+            free = pool.get(key)
+            buffers[out] = free.pop() if free else np.empty(value.shape, value.dtype)
+        for r in ends.get(k, ()):
+            if r in buffers:
+                value = buffers[r]
+                pool.setdefault((value.shape, value.dtype), []).append(value)
+    return buffers
+
+
+def _build(rec, registers):
+    """The closures of the plan, kernels writing into the buffers of :func:`_buffers`."""
+    buffers = _buffers(rec, registers)
+    steps = []
+    for desc in rec.ops:
+        if desc.closure is not None:
+            steps.append(desc.closure)
+        elif desc.kernel is not None and desc.out is None:      # a scatter into a buffer
+            target = desc.ins[0]
+            steps.append(desc.kernel(buffers.get(target), desc.ins, desc.fn, desc.template)
+                         if target in buffers else
+                         _make_step(desc.fn, desc.ins, None, desc.template))
+        elif desc.kernel is not None and desc.out in buffers:
+            steps.append(desc.kernel(buffers[desc.out], desc.ins, desc.out))
+        else:
+            steps.append(_make_step(desc.fn, desc.ins, desc.out, desc.template))
+    return steps
+
+
+def _scatter_kernel(index):
+    """``buffer[index] += g`` with the view of the buffer taken once, when ``index`` is
+    basic (slices and integers)."""
+    def make(buffer, ins, fn, template):
+        from .ops import _is_basic
+        view = buffer[index] if template is None and _is_basic(index) else None
+        if type(view) is not np.ndarray:
+            return _make_step(fn, ins, None, template)
+        g = ins[1]
+        add = np.add
+
+        def step(regs):
+            add(view, regs[g], out=view)
+        return step
+    return make
+
+
 # -- recording -----------------------------------------------------------------------------
 class _Recorder:
     """Watches one eager call of ``fn`` and writes its plan."""
@@ -228,7 +499,8 @@ class _Recorder:
         self.array_slot = {}        # id(array) -> register (arguments, results)
         self.keep = []              # everything whose id is a key above stays alive
         self.leaf_of_slot = {}      # register -> leaf Tensor (for delivering gradients)
-        self.argument_ids = {}
+        self.ops = []               # the steps, described (turned into closures at the end)
+        self.escaping = []          # registers handed out of the plan (outputs, .grad)
         for position, a in enumerate(arguments):
             array = a.data if isinstance(a, Tensor) else a
             index = self._new(array)
@@ -262,7 +534,8 @@ class _Recorder:
                 index = found.index
             else:
                 index = self._new(t.data)
-                self.plan.steps.append(_view_step(found, index))
+                self.ops.append(_Desc(closure=_view_step(found, index), reads=[found.index],
+                                      out=index))
             self.tensor_slot[id(t)] = index
             self.keep.append(t)
             return index
@@ -329,7 +602,7 @@ class _Recorder:
         self.keep.append(value)
         return index
 
-    def call(self, fn, ins, kwargs=None, many=False, effect=False):
+    def call(self, fn, ins, kwargs=None, many=False, effect=False, kernel=None):
         """Run ``fn(*values[ins], **kwargs)`` now and record it; returns the register of the
         result (a list of them with ``many``). A step with an ``effect`` (it writes into an
         input) is kept even when it returns that input."""
@@ -343,13 +616,20 @@ class _Recorder:
             outs = [self._result(r, ins) for r in result]
             fresh = tuple(o if o is not None and o not in ins else None for o in outs)
             if effect or any(o is not None for o in fresh):
-                self.plan.steps.append(_make_step(bound, ins, fresh, template))
+                self.ops.append(_Desc(bound, ins, fresh, template))
             return outs
         out = self._result(result, ins)
         if out is not None and out not in ins:
-            self.plan.steps.append(_make_step(bound, ins, out, template))
+            if kernel is None:
+                kernel = _VJP_KERNELS.get(fn)
+            if kernel is not None and not kernel[1]([self.values[i] for i in ins], result):
+                kernel = None
+            self.ops.append(_Desc(bound, ins, out, template,
+                                  None if kernel is None else kernel[0]))
         elif effect:
-            self.plan.steps.append(_make_step(bound, ins, None, template))
+            self.ops.append(_Desc(bound, ins, None, template, kernel and kernel[0]))
+            if kernel is not None:     # the kernel takes its keywords itself
+                self.ops[-1].fn = fn if template is not None else bound
         return out
 
     # -- the forward: every op that minigrad.tensor.apply runs --------------------------
@@ -371,7 +651,10 @@ class _Recorder:
         self.tensor_slot[id(out)] = index
         self.array_slot[id(data)] = index
         self.keep.append(out)
-        self.plan.steps.append(_make_step(fn, ins, index, template))
+        kernel = _FORWARD_KERNELS.get(op.name) if template is None else None
+        if kernel is not None and not kernel[1]([self.values[i] for i in ins], data):
+            kernel = None
+        self.ops.append(_Desc(fn, ins, index, template, None if kernel is None else kernel[0]))
 
     # -- the backward: run_backward's steps, each recorded ------------------------------
     def run_backward(self, outputs, output_grads, retain_graph, create_graph, inputs):
@@ -396,7 +679,8 @@ class _Recorder:
             def step(regs):
                 _add_grad(leaf, regs[index])
         _add_grad(leaf, self.values[index])
-        self.plan.steps.append(step)
+        self.ops.append(_Desc(closure=step, reads=[index]))
+        self.escaping.append(index)
 
 
 def _add_grad(leaf, g):
@@ -478,13 +762,15 @@ class _Backward:
         old = self.grads.get(key)
         xp = backend.get_array_module(rec.values[g])
         if old is None:
-            old = self.grads[key] = rec.call(_zeros(t.data.shape, rec.values[g].dtype, xp), [])
+            old = self.grads[key] = rec.call(_zeros(t.data.shape, rec.values[g].dtype, xp), [],
+                                             kernel=(_zeros_kernel, _always))
             self.owned.add(key)
         elif key not in self.owned or rec.values[old].dtype != rec.values[g].dtype:
-            old = self.grads[key] = rec.call(_copy, [old])
+            old = self.grads[key] = rec.call(_copy, [old], kernel=(_copy_kernel, _always))
             self.owned.add(key)
-        rec.call(_scatter(node.op.scatter, xp), [old, g], {"index": node.kwargs["index"]},
-                 effect=True)
+        index = node.kwargs["index"]
+        rec.call(_scatter(node.op.scatter, xp), [old, g], {"index": index}, effect=True,
+                 kernel=(_scatter_kernel(index), None) if xp is np else None)
 
     def flush(self, t):
         pairs = self.pending.pop(id(t), None)
@@ -650,6 +936,7 @@ class CompiledFunction:
             index = rec.tensor_slot.get(id(t))
             registers.append(rec.slot_of(t) if index is None else index)
         plan.outputs = (result, outputs, registers)
+        plan.steps = _build(rec, registers)
         plan.leaves += [a for a in tensors if isinstance(a, Tensor)]
         self.plans.setdefault(key, []).append(plan)
         self.captures += 1
@@ -743,3 +1030,7 @@ def compile(fn=None, check=False, max_plans=8):
     if fn is None:
         return lambda f: CompiledFunction(f, check, max_plans)
     return CompiledFunction(fn, check, max_plans)
+
+
+_VJP_KERNELS = _vjp_kernels()
+_VJP_KERNELS[_add] = (_ufunc(np.add, 0, 1), _operands(0, 1))
