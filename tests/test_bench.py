@@ -92,7 +92,7 @@ def test_summary_median_and_spread():
 def test_lstm_suite_on_tiny_config_reports_every_system():
     results = lstm.run(CONFIGS["tiny"], repeats=2, with_torch=False, peak=1.0)
     systems = {r["system"]: r for r in results}
-    assert set(systems) == {"minigrad", "numpy-reference"}
+    assert set(systems) == {"minigrad", "minigrad-compiled", "numpy-reference"}
     assert systems["numpy-reference"]["ratio_to_numpy_reference"] == 1.0
     flops = step_matmul_flops(CONFIGS["tiny"])
     for r in results:
@@ -102,6 +102,8 @@ def test_lstm_suite_on_tiny_config_reports_every_system():
         assert r["percent_of_peak"] == pytest.approx(100 * r["achieved_gflops"] /
                                                      r["peak_gflops"])
     assert systems["minigrad"]["grad_rel_diff_vs_numpy"] < 1e-4
+    assert systems["minigrad-compiled"]["grad_rel_diff_vs_numpy"] == \
+        systems["minigrad"]["grad_rel_diff_vs_numpy"]      # replayed: the same gradients
     assert systems["numpy-reference"]["grad_rel_diff_vs_numpy"] == 0
 
 
@@ -132,7 +134,8 @@ def test_harness_end_to_end_writes_json_lines(tmp_path, capsys):
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert rows[0]["suite"] == "machine" and rows[0]["peak_gflops_float32_2048"] > 0
     lstm_rows = [r for r in rows if r["suite"] == "lstm"]
-    assert {r["system"] for r in lstm_rows} == {"minigrad", "numpy-reference"}
+    assert {r["system"] for r in lstm_rows} == {"minigrad", "minigrad-compiled",
+                                                "numpy-reference"}
     expected = {"config", "system", "median_s", "min_s", "iqr_rel", "achieved_gflops",
                 "percent_of_peak", "ratio_to_numpy_reference", "batch", "steps",
                 "input_size", "hidden_size", "vocab", "threads"}

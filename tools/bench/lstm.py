@@ -1,4 +1,5 @@
-"""The LSTM language-model training step: minigrad next to NumPy and PyTorch references.
+"""The LSTM language-model training step: minigrad (eager, and compiled with
+``mg.compile``) next to NumPy and PyTorch references.
 
 Every system runs one training step (forward over T steps, cross-entropy at every step,
 backward; float32) on the same parameters and data; the systems' runs are interleaved and
@@ -13,7 +14,7 @@ import numpy as np
 from . import matmul, torch_lstm
 from .configs import step_matmul_flops
 from .numpy_lstm import NumpyLM
-from .problem import MinigradLM, make_problem
+from .problem import CompiledMinigradLM, MinigradLM, make_problem
 from .threads import blas_threads
 from .timing import interleaved, summary
 
@@ -26,6 +27,7 @@ def systems(config, with_torch=True):
     one problem."""
     params, xs, targets = make_problem(config)
     found = {"minigrad": MinigradLM(params, xs, targets),
+             "minigrad-compiled": CompiledMinigradLM(params, xs, targets),
              "numpy-reference": NumpyLM(params, xs, targets)}
     if with_torch and torch_lstm.available():
         threads = blas_threads()

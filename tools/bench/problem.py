@@ -60,3 +60,23 @@ class MinigradLM:
 
     def grads(self):
         return {name: p.grad.numpy() for name, p in self.parameters().items()}
+
+
+class CompiledMinigradLM(MinigradLM):
+    """The same model, its forward and backward captured once with ``mg.compile`` and
+    replayed at every step after that."""
+
+    def __init__(self, params, xs, targets):
+        super().__init__(params, xs, targets)
+        self.compiled = mg.compile(self._forward_backward)
+
+    def _forward_backward(self, xs, targets):
+        hs, _ = unroll(self.cell, xs)
+        loss = F.cross_entropy(self.head(hs), targets)
+        loss.backward()
+        return loss
+
+    def step(self):
+        self.cell.zero_grad()
+        self.head.zero_grad()
+        return self.compiled(self.xs, self.targets).item()
