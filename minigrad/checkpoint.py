@@ -12,7 +12,14 @@ from .tensor import Node, Op, Tensor, is_grad_enabled, no_grad, set_grad_enabled
 
 
 def _flat_outputs(outputs):
-    return [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    flat = [outputs] if isinstance(outputs, Tensor) else \
+        list(outputs) if isinstance(outputs, (tuple, list)) else None
+    if not flat or not all(isinstance(o, Tensor) for o in flat):
+        kinds = type(outputs).__name__ if flat is None else \
+            f"{type(outputs).__name__} of {', '.join(type(o).__name__ for o in flat) or 'nothing'}"
+        raise TypeError(f"checkpoint: fn must return a tensor or a tuple or list of tensors, "
+                        f"it returned a {kinds}")
+    return flat
 
 
 def _pack(xp, outputs):

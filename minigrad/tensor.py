@@ -60,6 +60,10 @@ class Tensor:
     __array_priority__ = 1000  # so that ndarray * Tensor defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, name=None):
+        if not hasattr(data, "dtype"):
+            raise TypeError(f"Tensor(data): data must be a NumPy or CuPy array, got "
+                            f"{type(data).__name__}; mg.tensor(data) makes one from a list or "
+                            f"a number")
         self.data = data
         self.grad = None
         self.node = None

@@ -103,3 +103,13 @@ def test_checkpoint_refuses_higher_order_gradients():
     out = mg.checkpoint(lambda t: t * t, x).sum()
     with pytest.raises(RuntimeError, match="checkpoint: create_graph=True"):
         mg.grad(out, [x], create_graph=True)
+
+
+@pytest.mark.parametrize("result, described", [
+    (lambda x: 3.0, "a float"), (lambda x: (x * 2, 3.0), "a tuple of Tensor, float"),
+    (lambda x: [], "a list of nothing"), (lambda x: None, "a NoneType")])
+def test_checkpoint_of_a_function_returning_no_tensor_is_a_one_line_error(result, described):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=f"checkpoint: fn must return a tensor or a tuple or "
+                                        f"list of tensors, it returned {described}$"):
+        mg.checkpoint(result, x)

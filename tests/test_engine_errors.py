@@ -195,3 +195,10 @@ def test_a_vjp_using_a_tensor_only_method_is_named_in_a_plain_backward():
     with pytest.raises(AttributeError, match=r"backward of my_softplus at scope 't=2'.*minigrad.ops"):
         y.backward()
     assert x.grad is None
+
+
+@pytest.mark.parametrize("data", [[1.0, 2.0], 3.0, "abc"])
+def test_tensor_of_a_non_array_is_a_one_line_error(data):
+    with pytest.raises(TypeError, match=rf"Tensor\(data\): data must be a NumPy or CuPy array, "
+                                        rf"got {type(data).__name__}; mg.tensor"):
+        mg.Tensor(data, requires_grad=True)
