@@ -28,10 +28,12 @@ def uniform(shape, bound, dtype=np.float32):
 
 
 class Module:
-    """Base class: assign Parameters and Modules as attributes and they are registered."""
+    """Base class: assign Parameters and Modules as attributes and they are registered;
+    :meth:`register_buffer` registers a tensor that is state but not trained."""
 
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
@@ -41,7 +43,13 @@ class Module:
                                f"assigning attributes")
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
-        if isinstance(value, Parameter):
+        if name in self._buffers and not isinstance(value, Parameter):
+            if not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}.{name} is a buffer: assign a Tensor, "
+                                f"got {type(value).__name__}")
+            self._buffers[name] = value
+        elif isinstance(value, Parameter):
+            self._buffers.pop(name, None)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
@@ -52,6 +60,29 @@ class Module:
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def register_buffer(self, name, tensor):
+        """Register ``tensor`` as state that is not trained (a fixed constant, running
+        statistics): as in PyTorch it moves with :meth:`to` and is saved in
+        :meth:`state_dict`, but it is not among :meth:`parameters`."""
+        if not isinstance(tensor, Tensor) or isinstance(tensor, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): needs a Tensor "
+                            f"that is not a Parameter, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"{type(self).__name__}.register_buffer({name!r}): the name is "
+                           f"already a parameter or a submodule")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
+        return tensor
+
+    def named_buffers(self, prefix=""):
+        """(dotted name, buffer) pairs in registration order."""
+        for module_name, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                yield (f"{module_name}.{name}" if module_name else name), b
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
 
     def named_modules(self, prefix=""):
         yield prefix, self
@@ -85,38 +116,51 @@ class Module:
     def eval(self):
         return self.train(False)
 
+    def _state(self):
+        return {**dict(self.named_parameters()), **dict(self.named_buffers())}
+
     def to(self, name):
-        """Move every parameter to backend ``name`` in place."""
-        for p in self.parameters():
-            if p.backend != name:
-                p.data = backend.to_backend(p.data, name)
-                p._bump_version()
-            p.grad = None
+        """Move every parameter and buffer to backend ``name`` in place."""
+        for t in self._state().values():
+            if t.backend != name:
+                t.data = backend.to_backend(t.data, name)
+                t._bump_version()
+            t.grad = None
         return self
 
     def state_dict(self):
-        """Parameter names mapped to NumPy copies of their values."""
-        return {name: p.numpy().copy() for name, p in self.named_parameters()}
+        """Parameter and buffer names mapped to NumPy copies of their values."""
+        return {name: t.numpy().copy() for name, t in self._state().items()}
 
     def load_state_dict(self, state):
-        """Copy values in; every name must match and every shape fit, or nothing changes."""
-        own = dict(self.named_parameters())
+        """Copy values in, all or nothing: every name must match, and every value have the
+        shape here, a numeric dtype and finite values (after the cast to the dtype here),
+        before anything changes."""
+        where = f"{type(self).__name__}.load_state_dict"
+        own = self._state()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if missing or unexpected:
-            raise KeyError(f"{type(self).__name__}.load_state_dict: missing {missing}, "
-                           f"unexpected {unexpected}")
+            raise KeyError(f"{where}: missing {missing}, unexpected {unexpected}")
         values = {}
-        for name, p in own.items():
+        for name, t in own.items():
             value = state[name]
             value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            if value.shape != p.shape:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: {name} has shape "
-                                 f"{p.shape} here, {value.shape} in the state dict")
-            values[name] = value
-        for name, p in own.items():
-            p.data = backend.to_backend(values[name].astype(p.dtype), p.backend)
-            p._bump_version()
+            if value.shape != t.shape:
+                raise ValueError(f"{where}: {name} has shape {t.shape} here, {value.shape} in "
+                                 f"the state dict")
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"{where}: {name} must hold numbers, got dtype {value.dtype}")
+            with np.errstate(over="ignore"):
+                value = value.astype(t.dtype)
+            bad = value.size - int(np.isfinite(value).sum()) if value.dtype.kind == "f" else 0
+            if bad:
+                raise ValueError(f"{where}: {name} holds {bad} NaN or Inf values (as {t.dtype}) "
+                                 f"of {value.size}")
+            values[name] = backend.to_backend(value, t.backend)
+        for name, t in own.items():
+            t.data = values[name]
+            t._bump_version()
         return self
 
     def extra_repr(self):

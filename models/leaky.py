@@ -56,7 +56,7 @@ class LeakyRNNCell(Cell):
         if learn_tau:
             self.tau_parameter = Parameter(xp.asarray(inverse_softplus(values - 1), "float32"))
         else:
-            self.fixed_tau = mg.Tensor(xp.asarray(values))   # float64, cast to the state's dtype
+            self.register_buffer("fixed_tau", mg.Tensor(xp.asarray(values)))   # float64
 
     def reset_parameters(self, bound=None):
         saved = getattr(self, "tau_parameter", None)
@@ -70,8 +70,6 @@ class LeakyRNNCell(Cell):
         """The time constants, a (H,) tensor (differentiable when learned)."""
         if self.learn_tau:
             return 1 + softplus(self.tau_parameter)
-        if self.fixed_tau.backend != self.weight_hh.backend:     # follow Module.to()
-            self.fixed_tau = self.fixed_tau.to(self.weight_hh.backend)
         return self.fixed_tau
 
     def step(self, projected, state):

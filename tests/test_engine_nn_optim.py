@@ -261,3 +261,68 @@ def test_clip_grad_value(data):
     for g, p in zip(grads, params):
         np.testing.assert_array_equal(p.grad.numpy(), np.clip(g, -limit, limit))
     assert params[-1].grad is None
+
+
+class Normalised(mg.nn.Module):
+    """A layer with a buffer: a fixed (not trained) scale, saved and moved with the module."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = mg.nn.Linear(3, 2)
+        self.register_buffer("scale", mg.Tensor(np.array([2.0, 0.5])))
+
+    def forward(self, x):
+        return self.inner(x) * self.scale
+
+
+def test_buffers_are_state_but_not_parameters():
+    outer = mg.nn.Module()
+    outer.block = Normalised()
+    assert [n for n, _ in outer.named_buffers()] == ["block.scale"]
+    assert "block.scale" not in dict(outer.named_parameters())
+    state = outer.state_dict()
+    assert list(state) == ["block.inner.weight", "block.inner.bias", "block.scale"]
+    np.testing.assert_array_equal(state["block.scale"], [2.0, 0.5])
+    state["block.scale"] = np.array([3.0, 4.0])
+    outer.load_state_dict(state)
+    np.testing.assert_array_equal(outer.block.scale.numpy(), [3.0, 4.0])
+    assert outer.block.scale.dtype == np.float64          # the buffer keeps its dtype
+    outer.block.scale = mg.Tensor(np.array([1.0, 1.0]))   # reassigning keeps it a buffer
+    assert outer.block.buffers()[0] is outer.block.scale
+    with pytest.raises(TypeError, match="scale is a buffer: assign a Tensor"):
+        outer.block.scale = 1.0
+    with pytest.raises(TypeError, match="not a Parameter"):
+        outer.block.register_buffer("w", mg.nn.Parameter(np.ones(2)))
+
+
+def test_buffers_move_with_to(monkeypatch):
+    """.to() moves buffers like parameters (checked here with a stand-in backend move)."""
+    block = Normalised()
+    moved = []
+
+    def to_backend(array, name):
+        moved.append(array.shape)
+        return array.copy()
+
+    monkeypatch.setattr(mg.backend, "to_backend", to_backend)
+    monkeypatch.setattr(mg.Tensor, "backend", property(lambda self: "elsewhere"))
+    block.to("numpy")
+    assert sorted(moved) == [(2,), (2,), (2, 3)]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.array(["a", "b"]), r"inner.bias must hold numbers, got dtype <U1"),
+    (np.array([1.0, np.nan]), r"inner.bias holds 1 NaN or Inf values \(as float32\) of 2"),
+    (np.array([1e300, 0.0]), r"inner.bias holds 1 NaN or Inf values \(as float32\)"),
+    (np.array([[1.0, 2.0]]), r"inner.bias has shape \(2,\) here, \(1, 2\)"),
+])
+def test_load_state_dict_is_all_or_nothing(bad, message):
+    """Validated before anything changes: the entries before the bad one stay as they were."""
+    block = Normalised()
+    before = block.state_dict()
+    state = Normalised().state_dict()
+    state["inner.bias"] = bad
+    with pytest.raises((TypeError, ValueError), match=message):
+        block.load_state_dict(state)
+    for name, value in block.state_dict().items():
+        np.testing.assert_array_equal(value, before[name], err_msg=name)

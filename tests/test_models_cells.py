@@ -250,6 +250,17 @@ def test_fixed_tau_is_not_a_parameter():
     np.testing.assert_array_equal(cell.tau.numpy(), [4.0, 4.0, 4.0])
 
 
+def test_leaky_cell_tau_is_a_buffer_and_reading_it_changes_nothing():
+    cell = models.LeakyRNNCell(2, 3, tau=[2.0, 3.0, 4.0])
+    before = dict(cell.__dict__)
+    np.testing.assert_array_equal(cell.tau.numpy(), [2.0, 3.0, 4.0])
+    assert dict(cell.__dict__) == before
+    state = cell.state_dict()
+    np.testing.assert_array_equal(state["fixed_tau"], [2.0, 3.0, 4.0])
+    other = models.LeakyRNNCell(2, 3, tau=9.0).load_state_dict(state)
+    np.testing.assert_array_equal(other.tau.numpy(), [2.0, 3.0, 4.0])
+
+
 def test_each_step_is_scoped_by_time_cell_and_gate():
     cell = models.LSTMCell(2, 3)
     hs, (h, c) = models.unroll(cell, mg.tensor(np.ones((3, 1, 2)), requires_grad=True))
