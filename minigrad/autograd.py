@@ -274,7 +274,7 @@ def _seed(outputs, grads):
     seeds = []
     for t, g in zip(outputs, grads):
         if g is None:
-            if t.size != 1:
+            if t.numel() != 1:
                 raise RuntimeError(
                     f"backward() of a tensor of shape {t.shape} needs a gradient argument of "
                     f"that shape (only one-element outputs get an implicit gradient of 1)")

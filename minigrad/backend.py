@@ -56,6 +56,26 @@ def set_backend(name):
     _default = name
 
 
+DEVICE_NAMES = {"cpu": "numpy", "cuda": "cupy"}
+
+
+def backend_or_dtype(name):
+    """What ``to(name)`` means: ``("backend", "numpy"|"cupy")`` for a backend or PyTorch
+    device name ("cpu", "cuda", "cuda:0"), else ``("dtype", numpy dtype)``."""
+    if isinstance(name, str) and backend_name(name) in BACKENDS:
+        return "backend", backend_name(name)
+    try:
+        return "dtype", np.dtype(name)
+    except TypeError:
+        raise ValueError(f"to: unknown backend {name!r}; choose one of {BACKENDS} (or "
+                         f"'cpu', 'cuda'), or give a dtype") from None
+
+
+def backend_name(name):
+    """The backend a name means: PyTorch's "cpu" is "numpy", "cuda"/"cuda:N" is "cupy"."""
+    return DEVICE_NAMES.get(str(name).split(":")[0], str(name))
+
+
 def get_backend():
     return _default
 

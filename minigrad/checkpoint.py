@@ -40,8 +40,8 @@ def _recompute_vjp(g, out, *inputs, fn, args, positions, needs_grad):
         grads, start = [], 0
         for o in outputs:
             if o.requires_grad:
-                grads.append(Tensor(g[start:start + o.size].reshape(o.shape)))
-            start += o.size
+                grads.append(Tensor(g[start:start + o.numel()].reshape(o.shape)))
+            start += o.numel()
     if recorded:
         with set_grad_enabled(False):
             run_backward(recorded, grads, retain_graph=False, create_graph=False)
@@ -70,8 +70,8 @@ def checkpoint(fn, *args):
                         "needs_grad": [t.requires_grad for t in inputs]}, state.scope)
     pieces, start = [], 0
     for o in flat:
-        pieces.append(packed[start:start + o.size].reshape(o.shape))
-        start += o.size
+        pieces.append(packed[start:start + o.numel()].reshape(o.shape))
+        start += o.numel()
     return pieces[0] if single else type(outputs)(pieces) if isinstance(outputs, tuple) \
         else pieces
 

@@ -6,8 +6,9 @@ from .random import generator
 from .tensor import Op, Tensor, as_tensor, no_grad
 
 
-def logsumexp(x, axis=-1, keepdims=False):
+def logsumexp(x, axis=-1, keepdims=False, *, dim=None, keepdim=False):
     """log sum_i exp(x_i), shifted by the (constant) maximum so that it cannot overflow."""
+    axis, keepdims = (axis, keepdims) if dim is None else (dim, keepdim)
     shift = _shift(x, axis)
     out = (x - shift).exp().sum(axis=axis, keepdims=True).log() + shift
     return out if keepdims else ops.sum(out, axis=axis)
@@ -20,13 +21,15 @@ def _shift(x, axis):
         return ops.max(x, axis=axis, keepdims=True)
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, *, dim=None):
     """log softmax(x) = x - logsumexp(x)."""
+    axis = axis if dim is None else dim
     return x - logsumexp(x, axis=axis, keepdims=True)
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, *, dim=None):
     """softmax(x)_i = exp(x_i) / sum_j exp(x_j)."""
+    axis = axis if dim is None else dim
     e = (x - _shift(x, axis)).exp()
     return e / e.sum(axis=axis, keepdims=True)
 
@@ -38,19 +41,41 @@ def _check_targets(logits, targets, name):
         raise ValueError(f"{name}: logits {logits.shape} need targets of shape "
                          f"{logits.shape[:-1]}, got {targets.shape}")
     classes = logits.shape[-1]
-    if targets.size and (int(targets.data.min()) < 0 or int(targets.data.max()) >= classes):
+    if targets.numel() and (int(targets.data.min()) < 0 or int(targets.data.max()) >= classes):
         raise IndexError(f"{name}: target classes must lie in [0, {classes}), got values in "
                          f"[{int(targets.data.min())}, {int(targets.data.max())}]")
 
 
+def _classes_last(scores, targets):
+    """PyTorch puts the classes at dim 1 for (N, C, d1, ...) scores and (N, d1, ...)
+    targets; minigrad at the last axis. Scores of that PyTorch shape are moved to ours."""
+    if (scores.ndim > 2 and targets.shape != scores.shape[:-1]
+            and targets.shape == scores.shape[:1] + scores.shape[2:]):
+        return scores.permute(0, *range(2, scores.ndim), 1)
+    return scores
+
+
+def nll_loss(log_probs, targets, reduction="mean"):
+    """-log_probs[target]: the negative log-likelihood of integer class targets, given
+    log-probabilities over the last axis (or PyTorch's dim 1 of (N, C, d1, ...))."""
+    return _picked_loss(log_probs, targets, reduction, "nll_loss", lambda x: x)
+
+
 def cross_entropy(logits, targets, reduction="mean"):
-    """-log softmax(logits)[target], over the last axis; ``reduction`` is mean, sum or none."""
-    targets = targets if isinstance(targets, Tensor) else Tensor(logits.xp.asarray(targets))
-    _check_targets(logits, targets, "cross_entropy")
-    flat = log_softmax(logits.reshape(-1, logits.shape[-1]))
-    rows = logits.xp.arange(flat.shape[0])
+    """-log softmax(logits)[target], over the last axis (or PyTorch's dim 1 of
+    (N, C, d1, ...)); ``reduction`` is mean, sum or none. ``nll_loss(log_softmax(x))``."""
+    return _picked_loss(logits, targets, reduction, "cross_entropy", log_softmax)
+
+
+def _picked_loss(scores, targets, reduction, name, transform):
+    """-transform(scores)[target], reduced."""
+    targets = targets if isinstance(targets, Tensor) else Tensor(scores.xp.asarray(targets))
+    scores = _classes_last(scores, targets)
+    _check_targets(scores, targets, name)
+    flat = transform(scores.reshape(-1, scores.shape[-1]))
+    rows = scores.xp.arange(flat.shape[0])
     picked = -flat[rows, targets.data.reshape(-1)]
-    return _reduce(picked.reshape(targets.shape), reduction, "cross_entropy")
+    return _reduce(picked.reshape(targets.shape), reduction, name)
 
 
 def mse_loss(prediction, target, reduction="mean"):

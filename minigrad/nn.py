@@ -1,4 +1,5 @@
 """Modules: objects that own parameters, with PyTorch's names for the usual operations."""
+import collections
 import math
 
 import numpy as np
@@ -25,6 +26,10 @@ def uniform(shape, bound, dtype=np.float32):
     Linear layers uses bound = 1/sqrt(fan_in))."""
     values = generator().uniform(-bound, bound, size=shape).astype(dtype)
     return backend.module().asarray(values)
+
+
+IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys",
+                                                           "unexpected_keys"])
 
 
 class Module:
@@ -92,6 +97,20 @@ class Module:
     def children(self):
         return iter(self._modules.values())
 
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def modules(self):
+        return (module for _, module in self.named_modules())
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every submodule, children first, then on this one
+        (PyTorch's order, used for custom initialisation)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def named_parameters(self, prefix=""):
         """(dotted name, Parameter) pairs, each parameter once, in registration order."""
         seen = set()
@@ -102,7 +121,13 @@ class Module:
                     yield (f"{module_name}.{name}" if module_name else name), p
 
     def parameters(self):
-        return [p for _, p in self.named_parameters()]
+        """An iterator over the parameters, each once (PyTorch's; ``list()`` it to index)."""
+        return (p for _, p in self.named_parameters())
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self):
         for p in self.parameters():
@@ -120,31 +145,58 @@ class Module:
         return {**dict(self.named_parameters()), **dict(self.named_buffers())}
 
     def to(self, name):
-        """Move every parameter and buffer to backend ``name`` in place."""
+        """Move every parameter and buffer in place to backend ``name`` ("numpy"/"cpu",
+        "cupy"/"cuda"), or cast the floating ones to dtype ``name`` (as PyTorch does)."""
+        kind, name = backend.backend_or_dtype(name)
         for t in self._state().values():
-            if t.backend != name:
+            if kind == "backend" and t.backend != name:
                 t.data = backend.to_backend(t.data, name)
-                t._bump_version()
+            elif kind == "dtype" and t.dtype.kind == "f" and t.dtype != name:
+                t.data = t.data.astype(name)
+            else:
+                continue
+            t._bump_version()
             t.grad = None
         return self
+
+    def double(self):
+        return self.to("float64")
+
+    def float(self):
+        return self.to("float32")
 
     def state_dict(self):
         """Parameter and buffer names mapped to NumPy copies of their values."""
         return {name: t.numpy().copy() for name, t in self._state().items()}
 
-    def load_state_dict(self, state):
-        """Copy values in, all or nothing: every name must match, and every value have the
-        shape here, a numeric dtype and finite values (after the cast to the dtype here),
-        before anything changes."""
+    def named_parameter_aliases(self):
+        """(dotted name, Parameter) for every name a parameter has: a tied parameter
+        (``decoder.weight = encoder.weight``) is listed under each of its names."""
+        for module_name, module in self.named_modules():
+            for name, p in module._parameters.items():
+                yield (f"{module_name}.{name}" if module_name else name), p
+
+    def load_state_dict(self, state, strict=True):
+        """Copy values in, all or nothing: every value must have the shape here, a numeric
+        dtype and finite values (after the cast to the dtype here) before anything changes.
+        With ``strict`` every name must match. A tied parameter may come under any of its
+        names (PyTorch's state dicts list both), with equal values. Returns
+        ``(missing_keys, unexpected_keys)``, as PyTorch does."""
         where = f"{type(self).__name__}.load_state_dict"
         own = self._state()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        if missing or unexpected:
+        names = {}
+        targets = {**dict(self.named_parameter_aliases()), **dict(self.named_buffers())}
+        for alias, t in targets.items():
+            names.setdefault(id(t), []).append(alias)
+        missing = [k for k, t in own.items() if not any(a in state for a in names[id(t)])]
+        unexpected = [k for k in state if k not in targets]
+        if strict and (missing or unexpected):
             raise KeyError(f"{where}: missing {missing}, unexpected {unexpected}")
         values = {}
-        for name, t in own.items():
-            value = state[name]
+        for name, value in state.items():
+            if name not in targets:
+                continue
+            t = targets[name]
             value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
             if value.shape != t.shape:
                 raise ValueError(f"{where}: {name} has shape {t.shape} here, {value.shape} in "
@@ -157,11 +209,15 @@ class Module:
             if bad:
                 raise ValueError(f"{where}: {name} holds {bad} NaN or Inf values (as {t.dtype}) "
                                  f"of {value.size}")
-            values[name] = backend.to_backend(value, t.backend)
-        for name, t in own.items():
-            t.data = values[name]
-            t._bump_version()
-        return self
+            if id(t) in values and not np.array_equal(values[id(t)][1], value):
+                raise ValueError(f"{where}: {values[id(t)][0]} and {name} are the same tied "
+                                 f"parameter here but hold different values")
+            values[id(t)] = (name, value)
+        for t in own.values():
+            if id(t) in values:
+                t.data = backend.to_backend(values[id(t)][1], t.backend)
+                t._bump_version()
+        return IncompatibleKeys(missing, unexpected)
 
     def extra_repr(self):
         return ""
@@ -208,3 +264,35 @@ class Embedding(Module):
 
     def extra_repr(self):
         return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. for a layer switched off)."""
+
+    def forward(self, x):
+        return x
+
+
+class Dropout(Module):
+    """Inverted dropout with probability ``p`` while training; the identity in eval mode."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+from . import init  # noqa: E402
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402
+from .losses import CrossEntropyLoss, MSELoss, NLLLoss  # noqa: E402
+
+__all__ = ["Parameter", "Module", "Linear", "Embedding", "Identity", "Dropout", "Sequential",
+           "ModuleList", "ModuleDict", "CrossEntropyLoss", "NLLLoss", "MSELoss", "init",
+           "IncompatibleKeys"]

@@ -8,6 +8,8 @@ the backward pass is recorded and can be differentiated again) and on bare array
 backward, with no Tensor made). Gradients of broadcast inputs are summed back to the
 input's shape by the engine (:func:`unbroadcast`), so VJPs may return the broadcast shape.
 """
+import builtins
+
 import numpy as np
 
 from . import backend
@@ -296,9 +298,123 @@ defvjp(_transpose, lambda g, out, x, axes: _transpose(g, axes=tuple(np.argsort(a
 
 
 def transpose(x, *axes):
+    """Permute the axes (NumPy's ``transpose(*axes)``; no axes reverses them). Two axes
+    swap those two, as PyTorch's ``transpose(dim0, dim1)`` does, for any rank."""
     axes = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
-    axes = tuple(a % x.ndim for a in axes) if axes else tuple(reversed(range(x.ndim)))
-    return _transpose(x, axes=axes)
+    if len(axes) == 2 and x.ndim >= 2:
+        first, second = axes[0] % x.ndim, axes[1] % x.ndim
+        order = list(range(x.ndim))
+        order[first], order[second] = second, first
+        return _transpose(x, axes=tuple(order))
+    return permute(x, *axes) if axes else _transpose(x, axes=tuple(reversed(range(x.ndim))))
+
+
+def permute(x, *dims):
+    """Axis i of the result is axis ``dims[i]`` of ``x`` (PyTorch's ``permute``)."""
+    dims = _sizes(dims)
+    if sorted(d % builtins.max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {tuple(dims)} are not a permutation of the "
+                         f"{x.ndim} axes of shape {x.shape}")
+    return _transpose(x, axes=tuple(d % x.ndim for d in dims))
+
+
+def t(x):
+    """The transpose of a matrix; 0-d and 1-d tensors unchanged (PyTorch's ``t``)."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor of at most 2 dimensions, got shape {x.shape}")
+    return x if x.ndim < 2 else transpose(x, 1, 0)
+
+
+def _dim_index(dim, ndim, name):
+    ndim = builtins.max(ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{name}: dim {dim} out of range for {ndim} dimensions")
+    return dim % ndim
+
+
+def unsqueeze(x, dim):
+    """A new axis of size 1 at position ``dim`` (PyTorch's ``unsqueeze``)."""
+    dim = _dim_index(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def squeeze(x, dim=None):
+    """Drop axes of size 1: all of them, or only ``dim`` (an int or tuple) where its size is 1."""
+    if dim is None:
+        dims = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        dims = {_dim_index(d, x.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)}
+        dims = {d for d in dims if x.shape[d] == 1}
+    shape = tuple(n for i, n in enumerate(x.shape) if i not in dims)
+    return x if shape == x.shape else reshape(x, shape=shape)
+
+
+def _sizes(sizes):
+    return tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+
+
+def expand(x, *sizes):
+    """A broadcast view to ``sizes``; -1 keeps an axis, new axes go in front (PyTorch's
+    ``expand``). Its gradient sums over the broadcast axes."""
+    sizes = _sizes(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of shape {x.shape}")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+    if any(n < 0 for n in shape) or any(
+            a != 1 and a != b for a, b in zip(x.shape, shape[lead:])):
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes}")
+    return broadcast_to(x, shape=shape)
+
+
+def repeat(x, *repeats):
+    """Tile ``x``: axis i repeated ``repeats[i]`` times (PyTorch's ``repeat``, NumPy's
+    ``tile``), built from reshape and broadcast so that it differentiates."""
+    repeats = _sizes(repeats)
+    if len(repeats) < x.ndim:
+        raise ValueError(f"repeat: {len(repeats)} repeats {repeats} for a tensor of shape "
+                         f"{x.shape}; give at least {x.ndim}")
+    shape = (1,) * (len(repeats) - x.ndim) + x.shape
+    spread = tuple(n for size in shape for n in (1, size))
+    tiled = tuple(n for r, size in zip(repeats, shape) for n in (r, size))
+    out = broadcast_to(reshape(x, shape=spread), shape=tiled)
+    return reshape(out, shape=tuple(r * size for r, size in zip(repeats, shape)))
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` pieces of ceil(n / chunks) along ``dim``, the last one smaller
+    (PyTorch's ``chunk``; there may be fewer pieces than asked)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[dim]
+    size = builtins.max(-(-n // chunks), 1)
+    return split(x, list(range(size, n, size)), axis=dim)
+
+
+_clamp = primitive("clamp")(lambda xp, x, low, high: xp.clip(x, low, high))
+defvjp(_clamp, lambda g, out, x, low, high: g * _inside(_array(x), low, high))
+
+
+def _inside(x, low, high):
+    """Where low <= x <= high: the elements whose gradient passes a clamp (as in PyTorch)."""
+    xp = backend.get_array_module(x)
+    mask = xp.ones(x.shape, dtype=bool)
+    if low is not None:
+        mask &= x >= low
+    if high is not None:
+        mask &= x <= high
+    return mask
+
+
+def clamp(x, min=None, max=None):
+    """Each element limited to [min, max] (either may be None); the gradient is 1 inside."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return _clamp(x, low=min, high=max)
+
+
+clone = primitive("clone")(lambda xp, x: x.copy())
+defvjp(clone, lambda g, out, x: g)
 
 
 # -- reductions --------------------------------------------------------------------------
@@ -332,17 +448,42 @@ _max = primitive("max")(lambda xp, x, axis, keepdims: x.max(axis=axis, keepdims=
 defvjp(_max, _max_vjp)
 
 
-def sum(x, axis=None, keepdims=False):
-    return _sum(x, axis=_norm_axis(axis), keepdims=keepdims)
+def _axis(axis, dim, name):
+    """``axis`` (NumPy's name) or ``dim`` (PyTorch's), not both."""
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise TypeError(f"{name}: give axis or dim, not both")
+    return dim
 
 
-def max(x, axis=None, keepdims=False):
-    return _max(x, axis=_norm_axis(axis), keepdims=keepdims)
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    axis = _axis(axis, dim, "sum")
+    return _sum(x, axis=_norm_axis(axis), keepdims=keepdims or keepdim)
 
 
-def mean(x, axis=None, keepdims=False):
+class MaxResult(tuple):
+    """``(values, indices)``, what PyTorch's ``max(x, dim)`` returns."""
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The largest value over ``axis`` (NumPy). With ``dim=`` (PyTorch), the pair
+    ``(values, indices)``; the indices carry no gradient."""
+    values = _max(x, axis=_norm_axis(_axis(axis, dim, "max")), keepdims=keepdims or keepdim)
+    if dim is None:
+        return values
+    indices = x.xp.argmax(x.data, axis=dim)
+    if keepdims or keepdim:
+        indices = x.xp.expand_dims(indices, dim)
+    return MaxResult((values, Tensor(indices.astype(np.int64))))
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    axis = _axis(axis, dim, "mean")
     count = int(np.prod([x.shape[a] for a in _axes(axis, x.ndim)]))
-    return sum(x, axis, keepdims) / count
+    return sum(x, axis, keepdims or keepdim) / count
 
 
 def _norm_axis(axis):
@@ -418,8 +559,9 @@ _concat = primitive("concat")(lambda xp, *xs, axis: xp.concatenate(xs, axis=axis
 defvjp_all(_concat, _concat_vjp)
 
 
-def concat(tensors, axis=0):
-    """Join tensors along an existing axis (``numpy.concatenate``)."""
+def concat(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis (``numpy.concatenate``, PyTorch's ``cat``)."""
+    axis = axis if dim is None else dim
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concat: needs at least one tensor")
@@ -435,8 +577,9 @@ _stack = primitive("stack")(lambda xp, *xs, axis: xp.stack(xs, axis=axis))
 defvjp_all(_stack, _stack_vjp)
 
 
-def stack(tensors, axis=0):
+def stack(tensors, axis=0, *, dim=None):
     """Join tensors along a new axis (``numpy.stack``)."""
+    axis = axis if dim is None else dim
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: needs at least one tensor")
@@ -448,8 +591,18 @@ def stack(tensors, axis=0):
     return _call(_stack, *tensors, axis=axis)
 
 
-def split(x, sections, axis=0):
-    """Split along ``axis`` into ``sections`` equal parts, or at the given indices."""
+def split(x, sections, axis=0, *, dim=None):
+    """Split along ``axis`` into ``sections`` equal parts, or at the given indices (NumPy's
+    ``split``). With ``dim=``, PyTorch's meaning: pieces of ``sections`` elements (the last
+    smaller), or of the given sizes."""
+    if dim is not None:
+        n = x.shape[dim]
+        sizes = [sections] * -(-n // sections) if isinstance(sections, int) else list(sections)
+        if not isinstance(sections, int) and builtins.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of dim "
+                             f"{dim} of shape {x.shape}")
+        bounds = np.cumsum(sizes)[:-1].tolist()
+        return split(x, [b for b in bounds if b < n], axis=dim)
     n = x.shape[axis]
     if isinstance(sections, int):
         if sections <= 0 or n % sections:
@@ -462,8 +615,12 @@ def split(x, sections, axis=0):
     return [_getitem(x, index=lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def unstack(x, axis=0):
-    """The slices of ``x`` along ``axis`` (the inverse of :func:`stack`)."""
+cat = concat
+
+
+def unstack(x, axis=0, *, dim=None):
+    """The slices of ``x`` along ``axis`` (the inverse of :func:`stack`; PyTorch's ``unbind``)."""
+    axis = axis if dim is None else dim
     lead = (slice(None),) * (axis % x.ndim)
     return [x[lead + (i,)] for i in range(x.shape[axis])]
 

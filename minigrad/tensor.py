@@ -84,7 +84,6 @@ class Tensor:
     # -- array facts -------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
     dtype = property(lambda self: self.data.dtype)
     xp = property(lambda self: backend.get_array_module(self.data))
     backend = property(lambda self: backend.backend_of(self.data))
@@ -134,8 +133,9 @@ class Tensor:
         return backend.to_backend(self.data, "numpy")
 
     def item(self):
-        if self.size != 1:
-            raise ValueError(f"item(): tensor of shape {self.shape} has {self.size} elements, not 1")
+        if self.numel() != 1:
+            raise ValueError(f"item(): tensor of shape {self.shape} has {self.numel()} elements, "
+                             f"not 1")
         return self.data.reshape(()).item()
 
     def tolist(self):
@@ -146,10 +146,14 @@ class Tensor:
         return Tensor(self.data)
 
     def to(self, name):
-        """This tensor on backend ``name``; gradients flow back across the move."""
-        if backend.backend_of(self.data) == name:
-            return self
-        return ops.to_backend(self, backend=name)
+        """This tensor on backend ``name`` ("numpy"/"cpu", "cupy"/"cuda") or cast to dtype
+        ``name``; gradients flow back across the move and the cast."""
+        kind, name = backend.backend_or_dtype(name)
+        if kind == "backend":
+            if backend.backend_of(self.data) == name:
+                return self
+            return ops.to_backend(self, backend=name)
+        return self if self.dtype == name else self.astype(name)
 
     def astype(self, dtype):
         return ops.astype(self, dtype=np.dtype(dtype))
@@ -194,6 +198,32 @@ class Tensor:
     def __ne__(self, other): return ops.compare(self, other, "not_equal")
     __hash__ = object.__hash__
 
+    # -- PyTorch's names (NumPy's ``size`` attribute is ``numel()`` here) ------------------
+    def size(self, dim=None):
+        """The shape as a tuple, or the length of axis ``dim`` (PyTorch's ``size``)."""
+        return tuple(self.shape) if dim is None else self.shape[dim]
+
+    def numel(self): return int(self.data.size)
+    def dim(self): return self.data.ndim
+    def float(self): return self.to("float32")
+    def double(self): return self.to("float64")
+
+    def long(self):
+        """int64 values (indices), cut from the graph: integers carry no gradient."""
+        return Tensor(self.data.astype(np.int64))
+
+    def clone(self): return ops.clone(self)
+    def view(self, *shape): return self.reshape(*shape)
+    def t(self): return ops.t(self)
+    def permute(self, *dims): return ops.permute(self, *dims)
+    def unsqueeze(self, dim): return ops.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return ops.squeeze(self, dim)
+    def expand(self, *sizes): return ops.expand(self, *sizes)
+    def repeat(self, *repeats): return ops.repeat(self, *repeats)
+    def chunk(self, chunks, dim=0): return ops.chunk(self, chunks, dim)
+    def clamp(self, min=None, max=None): return ops.clamp(self, min, max)
+    clip = clamp
+
     def exp(self): return ops.exp(self)
     def log(self): return ops.log(self)
     def tanh(self): return ops.tanh(self)
@@ -201,9 +231,15 @@ class Tensor:
     def relu(self): return ops.relu(self)
     def abs(self): return ops.abs(self)
     def sqrt(self): return ops.sqrt(self)
-    def sum(self, axis=None, keepdims=False): return ops.sum(self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return ops.max(self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
     def transpose(self, *axes): return ops.transpose(self, *axes)
     T = property(lambda self: ops.transpose(self))
 
@@ -212,18 +248,29 @@ class Tensor:
         return ops.reshape(self, shape=tuple(shape))
 
 
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+def infer_dtype(data):
+    """PyTorch's rule: an array (or Tensor) keeps its dtype; Python floats give float32 (the
+    default dtype), Python ints int64, bools bool."""
+    if hasattr(data, "dtype"):
+        return np.dtype(data.dtype)
+    kind = np.asarray(data).dtype.kind
+    return {"b": np.dtype(bool), "i": np.dtype(np.int64), "u": np.dtype(np.int64),
+            "c": np.dtype(np.complex64)}.get(kind, DEFAULT_DTYPE)
+
+
 def tensor(data, requires_grad=False, dtype=None, backend_name=None):
     """A new leaf tensor on ``backend_name`` (default: the backend set by ``set_backend``;
-    a CuPy array stays on the GPU). float32 unless ``dtype`` says otherwise; integer and
-    bool arrays keep their dtype, for indices and masks."""
+    a CuPy array stays on the GPU), its values copied. Its dtype is ``dtype``, else as in
+    ``torch.tensor``: an array keeps its own (a float64 array stays float64), Python floats
+    give float32, Python ints int64."""
     if isinstance(data, Tensor):
         data = data.data
     on_gpu = backend.backend_of(data) == "cupy" if hasattr(data, "__array__") else False
     name = backend_name or ("cupy" if on_gpu else backend.get_backend())
-    if dtype is None:
-        kind = getattr(data, "dtype", None)
-        keep = kind is not None and np.dtype(kind).kind in "iub"
-        dtype = None if keep else np.float32
+    dtype = infer_dtype(data) if dtype is None else np.dtype(dtype)
     if name == "numpy":
         return Tensor(np.array(backend.to_backend(data, "numpy") if on_gpu else data, dtype=dtype),
                       requires_grad=requires_grad)

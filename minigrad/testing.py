@@ -46,9 +46,9 @@ def numerical_jacobian(fn, inputs, eps=1e-6):
 def jacobian(fn, inputs, create_graph=False):
     """d(outputs)/d(input) by reverse mode, one row (one VJP) per output element."""
     outputs = _as_outputs(fn(*inputs))
-    sizes = [o.size for o in outputs]
+    sizes = [o.numel() for o in outputs]
     total = sum(sizes)
-    rows = [np.zeros((total, x.size)) for x in inputs]
+    rows = [np.zeros((total, x.numel())) for x in inputs]
     differentiable = [o for o in outputs if o.requires_grad]
     if not differentiable:
         return rows
@@ -58,8 +58,8 @@ def jacobian(fn, inputs, create_graph=False):
         for o, start in zip(outputs, offsets[:-1]):
             if not o.requires_grad:
                 continue
-            seed = np.zeros(o.size, dtype=o.dtype)
-            if start <= k < start + o.size:
+            seed = np.zeros(o.numel(), dtype=o.dtype)
+            if start <= k < start + o.numel():
                 seed[k - start] = 1
             seeds.append(Tensor(o.xp.asarray(seed.reshape(o.shape))))
         grads = grad(differentiable, [x for x in inputs if x.requires_grad], seeds,

@@ -59,7 +59,8 @@ class Cell(Module):
     # -- state ---------------------------------------------------------------------------
     def initial_state(self, batch, dtype=np.float32):
         """Zeros of shape (batch, size) per state tensor, or the learned initial state."""
-        xp = mg.backend.module() if not self.parameters() else self.parameters()[0].xp
+        first = next(self.parameters(), None)
+        xp = mg.backend.module() if first is None else first.xp
         if self.learn_initial_state:
             parts = []
             for name, size in zip(self.state_names, self.state_sizes()):
@@ -86,6 +87,11 @@ class Cell(Module):
             if s.shape != (x.shape[0], size):
                 raise ValueError(f"{where}: state {name} must have shape ({x.shape[0]}, {size}) "
                                  f"to match x_t {x.shape}, got {s.shape}")
+        first = next(self.parameters(), None)
+        if first is not None and x.dtype != first.dtype:
+            raise TypeError(f"{where}: input x_t is {x.dtype} but the parameters are "
+                            f"{first.dtype} (as in PyTorch, no silent mixing); convert one: "
+                            f"x.float() or cell.double()")
 
     # -- one step ------------------------------------------------------------------------
     def create_weights(self, gates, bias=True):

@@ -113,11 +113,12 @@ class CharLM(Module):
     def embed(self, indices):
         """(T, B) integer indices -> (T, B, D) inputs."""
         if self.embedding_dim is None:
-            return F.one_hot(mg.Tensor(np.asarray(indices)), len(self.vocabulary))
+            return F.one_hot(mg.Tensor(np.asarray(indices)), len(self.vocabulary),
+                             dtype=self.head.weight.dtype)
         return self.embedding(np.asarray(indices))
 
     def initial_state(self, batch):
-        return [cell.initial_state(batch) for cell in self.layers]
+        return [cell.initial_state(batch, self.head.weight.dtype) for cell in self.layers]
 
     def forward(self, indices, state=None, steps=None):
         """Logits (T, B, V) for indices (T, B), and the final state (one tuple per layer).

@@ -66,9 +66,9 @@ class SequenceRegressor(Module):
     def forward(self, inputs, state=None, steps=None):
         from .cell import unroll
         from .charlm import _unroll_recorded
-        xs = mg.Tensor(np.asarray(inputs, dtype=np.float32))
+        xs = mg.Tensor(np.asarray(inputs, dtype=self.head.weight.dtype))
         if state is None:
-            state = self.cell.initial_state(xs.shape[1])
+            state = self.cell.initial_state(xs.shape[1], xs.dtype)
         if steps is None:
             hs, state = unroll(self.cell, xs, state)
         else:
@@ -78,7 +78,7 @@ class SequenceRegressor(Module):
 
     def loss(self, inputs, targets, state=None, steps=None):
         prediction, state = self(inputs, state, steps)
-        return F.mse_loss(prediction, np.asarray(targets, dtype=np.float32)), state
+        return F.mse_loss(prediction, np.asarray(targets, dtype=prediction.dtype)), state
 
 
 # -- the copy task -----------------------------------------------------------------------

@@ -42,7 +42,7 @@ def test_shared_parameters_are_listed_once():
     tied = Tied()
     names = [name for name, _ in tied.named_parameters()]
     assert names == ["encoder.weight", "encoder.bias", "decoder.bias"]
-    assert len(tied.parameters()) == 3
+    assert len(list(tied.parameters())) == 3
 
 
 def test_reassigning_an_attribute_unregisters_it():

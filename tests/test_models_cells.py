@@ -207,7 +207,7 @@ def test_state_dict_round_trip(name, rng):
     other.load_state_dict(saved)
     for k, v in other.state_dict().items():
         np.testing.assert_array_equal(v, saved[k])
-    xs = mg.tensor(rng.normal(size=(3, 2, 2)))
+    xs = mg.tensor(rng.normal(size=(3, 2, 2)), dtype="float32")
     cell.load_state_dict(saved)
     np.testing.assert_array_equal(models.unroll(cell, xs)[0].numpy(),
                                   models.unroll(other, xs)[0].numpy())
@@ -263,7 +263,7 @@ def test_leaky_cell_tau_is_a_buffer_and_reading_it_changes_nothing():
 
 def test_each_step_is_scoped_by_time_cell_and_gate():
     cell = models.LSTMCell(2, 3)
-    hs, (h, c) = models.unroll(cell, mg.tensor(np.ones((3, 1, 2)), requires_grad=True))
+    hs, (h, c) = models.unroll(cell, mg.ones(3, 1, 2, requires_grad=True))
     assert c.scope == "t=2/lstm/cell_state" and h.scope == "t=2/lstm/hidden"
     scopes, stack = set(), [hs]
     seen = set()
@@ -285,16 +285,16 @@ def test_bad_input_names_cell_time_step_and_shapes(name):
     cls = type(cell).__name__
     good = cell.initial_state(2)
     with pytest.raises(ValueError, match=rf"{cls}.*\(T, batch, 3\).*\(4, 2, 5\)"):
-        models.unroll(cell, mg.tensor(np.zeros((4, 2, 5))))
+        models.unroll(cell, mg.zeros(4, 2, 5))
     with pytest.raises(ValueError, match=rf"{cls}.*T = 0"):
-        models.unroll(cell, mg.tensor(np.zeros((0, 2, 3))))
-    wrong_batch = tuple(mg.tensor(np.zeros((3, s.shape[1]))) for s in good)
+        models.unroll(cell, mg.zeros(0, 2, 3))
+    wrong_batch = tuple(mg.zeros(3, s.shape[1]) for s in good)
     with pytest.raises(ValueError, match=rf"{cls} at 't=0'.*\(2, {good[0].shape[1]}\).*\(3, "):
-        models.unroll(cell, mg.tensor(np.zeros((4, 2, 3))), wrong_batch)
-    wrong_size = tuple(mg.tensor(np.zeros((2, s.shape[1] + 1))) for s in good)
+        models.unroll(cell, mg.zeros(4, 2, 3), wrong_batch)
+    wrong_size = tuple(mg.zeros(2, s.shape[1] + 1) for s in good)
     with pytest.raises(ValueError, match=rf"{cls} at 't=3'.*got \(2, "):
-        models.unroll(cell, mg.tensor(np.zeros((4, 2, 3))), wrong_size, reverse=True)
+        models.unroll(cell, mg.zeros(4, 2, 3), wrong_size, reverse=True)
     with pytest.raises(ValueError, match=rf"{cls}.*\(batch, 3\).*\(2, 7\)"):
-        cell(mg.tensor(np.zeros((2, 7))), good)
+        cell(mg.zeros(2, 7), good)
     with pytest.raises(ValueError, match=cls):
-        cell(mg.tensor(np.zeros((2, 3))), good[:-1] + (good[-1], good[-1]))
+        cell(mg.zeros(2, 3), good[:-1] + (good[-1], good[-1]))

@@ -38,7 +38,7 @@ def test_many_to_one_reads_the_last_step_which_sees_every_input(rng):
 
 
 def test_topologies_accept_wrappers_as_core(rng):
-    xs = mg.tensor(rng.normal(size=(5, 2, 3)))
+    xs = mg.tensor(rng.normal(size=(5, 2, 3)), dtype="float32")
     tcn = models.TCN(3, [4, 4], kernel_size=2)
     assert models.ManyToMany(tcn, 6)(xs)[0].shape == (5, 2, 6)
     bi = models.Bidirectional(models.GRUCell(3, 2), models.GRUCell(3, 2))
@@ -73,7 +73,7 @@ def test_one_to_many_conditions_as_initial_state_and_or_extra_input(conditioning
 
 def test_greedy_generation_agrees_with_teacher_forcing_on_its_own_samples(rng):
     model = models.OneToMany(models.GRUCell(4 + 2, 8), 6, 2, "both")
-    v = mg.tensor(rng.normal(size=(3, 2)))
+    v = mg.tensor(rng.normal(size=(3, 2)), dtype="float32")
     tokens = model.generate(v, start_index=0, max_length=7)
     assert tokens.shape == (7, 3) and tokens.dtype == np.int64
     inputs = np.concatenate([np.zeros((1, 3), np.int64), tokens[:-1]])
@@ -83,7 +83,7 @@ def test_greedy_generation_agrees_with_teacher_forcing_on_its_own_samples(rng):
 
 def test_generation_stops_at_eos_and_pads_with_it(rng):
     model = models.OneToMany(models.RNNCell(3, 4), 5, 2, "initial")
-    v = mg.tensor(rng.normal(size=(2, 2)))
+    v = mg.tensor(rng.normal(size=(2, 2)), dtype="float32")
     model.head.bias.data[:] = 0
     model.head.bias.data[4] = 50.0                         # EOS = 4 always wins
     assert model.generate(v, 0, max_length=9, eos_index=4).tolist() == [[4, 4]]
@@ -103,7 +103,7 @@ def test_generation_stops_at_eos_and_pads_with_it(rng):
     with pytest.raises(ValueError, match="temperature"):
         model.generate(v, 0, max_length=5, temperature=0.0)
     with pytest.raises(ValueError, match=r"OneToMany.*\(batch, 2\)"):
-        model.generate(mg.tensor(np.zeros((2, 3))), 0, 5)
+        model.generate(mg.zeros(2, 3), 0, 5)
 
 
 # -- Seq2Seq ---------------------------------------------------------------------------------------

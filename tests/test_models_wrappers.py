@@ -66,20 +66,20 @@ def test_bidirectional_gradcheck(T, B, D, H):
 
 def test_bidirectional_scopes_and_bad_input(rng):
     bi = models.Bidirectional(models.LSTMCell(2, 3), models.LSTMCell(2, 3))
-    hs, _ = bi(mg.tensor(rng.normal(size=(3, 1, 2)), requires_grad=True))
+    hs, _ = bi(mg.tensor(rng.normal(size=(3, 1, 2)), requires_grad=True, dtype="float32"))
     found = scopes_of(hs)
     assert {"forward/t=0/lstm/forget_gate", "backward/t=2/lstm/forget_gate", "concat"} <= found
     with pytest.raises(ValueError, match="Bidirectional.*input_size 2.*3"):
         models.Bidirectional(models.LSTMCell(2, 3), models.LSTMCell(3, 3))
     with pytest.raises(ValueError, match=r"LSTMCell.*\(T, batch, 2\)"):
-        bi(mg.tensor(np.zeros((3, 1, 5))))
+        bi(mg.zeros(3, 1, 5))
 
 
 # -- Stacked -------------------------------------------------------------------------------------
 def test_stacked_equals_composing_layers_by_hand(rng):
     layers = [models.LSTMCell(3, 4), models.GRUCell(4, 2), models.RNNCell(2, 5)]
     stacked = models.Stacked(layers)
-    xs = mg.tensor(rng.normal(size=(4, 2, 3)))
+    xs = mg.tensor(rng.normal(size=(4, 2, 3)), dtype="float32")
     out, states = stacked(xs)
     h = xs
     for layer, state in zip(layers, states):
@@ -93,7 +93,7 @@ def test_stacked_equals_composing_layers_by_hand(rng):
 def test_stacked_with_skip_feeds_input_to_every_layer_and_every_layer_to_output(rng):
     layers = [models.RNNCell(3, 4), models.GRUCell(3 + 4, 2), models.LSTMCell(3 + 2, 1)]
     stacked = models.Stacked(layers, skip=True)
-    xs = mg.tensor(rng.normal(size=(4, 2, 3)))
+    xs = mg.tensor(rng.normal(size=(4, 2, 3)), dtype="float32")
     out, _ = stacked(xs)
     h0, _ = models.unroll(layers[0], xs)
     h1, _ = models.unroll(layers[1], mg.concat([xs, h0], axis=2))
@@ -111,8 +111,8 @@ def test_stacked_states_are_used_and_state_dict_round_trips(rng):
     b.load_state_dict(a.state_dict())
     assert sorted(a.state_dict()) == sorted(f"layer{i}.{n}" for i in range(2)
                                             for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
-    xs = mg.tensor(rng.normal(size=(3, 2, 2)))
-    states = tuple(tuple(mg.tensor(rng.normal(size=(2, 3))) for _ in range(2)) for _ in range(2))
+    xs = mg.tensor(rng.normal(size=(3, 2, 2)), dtype="float32")
+    states = tuple(tuple(mg.tensor(rng.normal(size=(2, 3)), dtype="float32") for _ in range(2)) for _ in range(2))
     np.testing.assert_array_equal(a(xs, states)[0].numpy(), b(xs, states)[0].numpy())
     assert not np.allclose(a(xs, states)[0].numpy(), a(xs)[0].numpy())
 
@@ -130,14 +130,14 @@ def test_stacked_gradcheck(T, B, skip):
 
 def test_stacked_scopes_and_bad_sizes(rng):
     stacked = models.Stacked([models.RNNCell(2, 3), models.RNNCell(3, 3)])
-    out, _ = stacked(mg.tensor(rng.normal(size=(2, 1, 2)), requires_grad=True))
+    out, _ = stacked(mg.tensor(rng.normal(size=(2, 1, 2)), requires_grad=True, dtype="float32"))
     assert {"layer=0/t=1/rnn/hidden", "layer=1/t=1/rnn/hidden"} <= scopes_of(out)
     with pytest.raises(ValueError, match="layer 1 .RNNCell. has input_size 3, expected 5"):
         models.Stacked([models.RNNCell(2, 3), models.RNNCell(3, 3)], skip=True)
     with pytest.raises(ValueError, match="layer 1 .GRUCell. has input_size 4, expected 3"):
         models.Stacked([models.RNNCell(2, 3), models.GRUCell(4, 3)])
     with pytest.raises(ValueError, match="one entry per layer"):
-        stacked(mg.tensor(np.zeros((2, 1, 2))), [None])
+        stacked(mg.zeros(2, 1, 2), [None])
 
 
 # -- time delay ----------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ def test_time_delay_bad_input():
         models.TimeDelayCell(models.RNNCell(5, 3), 0)
     cell = models.TimeDelayCell(models.RNNCell(5, 3), 2)
     with pytest.raises(ValueError, match=r"TimeDelayCell.*\(T, batch, 2\)"):
-        models.unroll(cell, mg.tensor(np.zeros((3, 1, 5))))
+        models.unroll(cell, mg.zeros(3, 1, 5))
 
 
 # -- TCN -------------------------------------------------------------------------------------
@@ -272,13 +272,13 @@ def test_tcn_gradcheck(T, B, kernel_size):
 
 def test_tcn_scopes_layout_and_bad_input(rng):
     tcn = models.TCN(2, [3, 3], kernel_size=2)
-    out = tcn(mg.tensor(rng.normal(size=(4, 1, 2)), requires_grad=True))
+    out = tcn(mg.tensor(rng.normal(size=(4, 1, 2)), requires_grad=True, dtype="float32"))
     assert {"block=0 dilation=1/conv1/matmul", "block=1 dilation=2/conv2/taps",
             "block=1 dilation=2/residual"} <= scopes_of(out)
     assert tcn.block0.conv1.weight.shape == (3, 2, 2)       # (C_out, C_in, k) as torch.nn.Conv1d
     with pytest.raises(ValueError, match=r"TCN.*\(T >= 1, batch, 2\).*\(4, 1, 3\)"):
-        tcn(mg.tensor(np.zeros((4, 1, 3))))
+        tcn(mg.zeros(4, 1, 3))
     with pytest.raises(ValueError, match="TCN"):
-        tcn(mg.tensor(np.zeros((0, 1, 2))))
+        tcn(mg.zeros(0, 1, 2))
     with pytest.raises(ValueError, match="one dilation per block"):
         models.TCN(2, [3, 3], 2, [1])

@@ -17,7 +17,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def _lstm(steps, hidden=3):
     mg.manual_seed(0)
     cell = models.LSTMCell(2, hidden)
-    xs = mg.tensor(np.random.default_rng(0).standard_normal((steps, 1, 2)))
+    xs = mg.tensor(np.random.default_rng(0).standard_normal((steps, 1, 2)), dtype="float32")
     hs, _ = models.unroll(cell, xs)
     return cell, hs
 
@@ -121,7 +121,7 @@ def test_op_count_in_op_detail_equals_recorded_graph(tmp_path):
 def test_labels_render_literally(tmp_path):
     name = 'a"b<c>&d\\n'
     w = mg.nn.Parameter(np.ones((2, 2), dtype=np.float32))
-    x = mg.tensor(np.ones((1, 2)))
+    x = mg.ones(1, 2)
     with mg.scope(name):
         y = (x @ w).sum()
     root = _svg(y, tmp_path, detail="op", params={'w<"&>': w}, title="<&>")
@@ -160,7 +160,7 @@ def test_backward_edges_fade_toward_early_steps():
     mg.manual_seed(0)
     cell = models.RNNCell(2, 4)
     cell.weight_hh.data *= 0.3
-    hs, _ = models.unroll(cell, mg.tensor(np.ones((6, 1, 2))))
+    hs, _ = models.unroll(cell, mg.ones(6, 1, 2))
     loss = hs[5].sum()
     picture, _ = picture_of(loss, detail="op", backward=True, module=cell)
     recurrent = [line for line in picture.lines if line.kind == "recurrent"]
@@ -175,7 +175,7 @@ def test_backward_edges_fade_toward_early_steps():
 
 
 def test_backward_needs_a_gradient():
-    x = mg.tensor(np.ones((2, 2)))
+    x = mg.ones(2, 2)
     with pytest.raises(ValueError, match="requires a gradient"):
         to_dot(x * 2, backward=True)
 

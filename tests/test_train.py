@@ -108,7 +108,7 @@ def test_training_step_gradients_match_finite_differences(cell, layers, rng):
     inputs, targets = random_batch(rng, 5, 2, 3)
     trainer = Trainer(model, None, optimizer=SGD(model.parameters(), lr=0.0), progress=False)
     trainer.compute_gradients(inputs, targets)
-    params = model.parameters()
+    params = list(model.parameters())
     autodiff = [p.grad.numpy().copy() for p in params]
 
     def loss():
@@ -126,7 +126,7 @@ def test_regressor_gradients_match_finite_differences():
     inputs, targets = inputs.astype(np.float64), targets.astype(np.float64)
     trainer = Trainer(model, None, optimizer=SGD(model.parameters(), lr=0.0), progress=False)
     trainer.compute_gradients(inputs, targets)
-    params = model.parameters()
+    params = list(model.parameters())
     autodiff = [p.grad.numpy().copy() for p in params]
 
     def loss():

@@ -21,8 +21,8 @@ LOSSES = ("last", "all")
 
 # -- running a cell and keeping every step ---------------------------------------------------
 def parameter_dtype(cell):
-    params = cell.parameters()
-    return params[0].dtype if params else np.dtype(np.float32)
+    first = next(cell.parameters(), None)
+    return np.dtype(np.float32) if first is None else first.dtype
 
 
 def cast(cell, dtype="float64"):

@@ -32,7 +32,7 @@ class SmallLM:
         self.targets = tokens[1:]
 
     def parameters(self):
-        return self.cell.parameters() + self.head.parameters()
+        return [*self.cell.parameters(), *self.head.parameters()]
 
     def zero_grad(self):
         self.cell.zero_grad()

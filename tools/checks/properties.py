@@ -62,7 +62,7 @@ def unroll_gradients_match_finite_differences(cell, xs, state=None, seed=0, atol
     inputs and every parameter equal central differences (BPTT is right)."""
     _require_float64(cell, "unroll_gradients_match_finite_differences")
     x = _inputs(cell, xs)
-    params = cell.parameters()
+    params = list(cell.parameters())
     hs, final = unroll_outputs(cell, x, state)
     weights_hs = mg.Tensor(_projection(hs.shape, seed))
     weights_final = None if final is None else mg.Tensor(_projection(final.shape, seed + 1))

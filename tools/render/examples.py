@@ -28,7 +28,7 @@ def available():
 
 def _sequence(steps, size=INPUT_SIZE):
     rng = np.random.default_rng(0)
-    return mg.tensor(rng.standard_normal((steps, BATCH, size)), requires_grad=False)
+    return mg.tensor(rng.standard_normal((steps, BATCH, size)), dtype="float32")
 
 
 def _cell(name):
@@ -80,7 +80,7 @@ def _many_to_one(steps):
 
 def _one_to_many(steps):
     model = models.OneToMany(models.RNNCell(INPUT_SIZE, HIDDEN_SIZE), 5, 2)
-    condition = mg.tensor(np.ones((BATCH, 2)))
+    condition = mg.ones(BATCH, 2)
     tokens = np.arange(steps).reshape(steps, 1) % 5
     logits, _ = model(condition, tokens)
     return model, logits, "One-to-many: RNN conditioned through its initial state"

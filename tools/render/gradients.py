@@ -18,7 +18,7 @@ UNREACHED = "#c8c8c8"
 
 def default_loss(outputs):
     """The output itself when it is one number, else the sum of all output elements."""
-    if len(outputs) == 1 and outputs[0].size == 1:
+    if len(outputs) == 1 and outputs[0].numel() == 1:
         return outputs[0]
     total = None
     for t in outputs:

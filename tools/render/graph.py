@@ -90,7 +90,7 @@ def _shape(t):
 def _leaf_kind(t, names, consumers):
     if isinstance(t, Parameter) or id(t) in names:
         return PARAMETER
-    if t.size == 1 and not t.requires_grad:
+    if t.numel() == 1 and not t.requires_grad:
         return CONSTANT
     steps = {None if c.step is None else c.step.t for c in consumers}
     if len(steps) == 1 and None not in steps:
