@@ -112,8 +112,8 @@ class Tensor:
 
     def __bool__(self):
         """The value of a one-element tensor; ambiguous for any other size (as in NumPy)."""
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} ({self.size} "
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} ({self.numel()} "
                              f"elements) is ambiguous: reduce it to one element first, e.g. "
                              f"with .max() or .sum()")
         return bool(self.data.reshape(()).item())

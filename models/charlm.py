@@ -114,11 +114,16 @@ class CharLM(Module):
         """(T, B) integer indices -> (T, B, D) inputs."""
         if self.embedding_dim is None:
             return F.one_hot(mg.Tensor(np.asarray(indices)), len(self.vocabulary),
-                             dtype=self.head.weight.dtype)
+                             dtype=self.dtype)
         return self.embedding(np.asarray(indices))
 
     def initial_state(self, batch):
-        return [cell.initial_state(batch, self.head.weight.dtype) for cell in self.layers]
+        return [cell.initial_state(batch, self.dtype) for cell in self.layers]
+
+    @property
+    def dtype(self):
+        """The parameters' dtype: what the inputs and the initial state are made in."""
+        return next(self.head.parameters()).dtype
 
     def forward(self, indices, state=None, steps=None):
         """Logits (T, B, V) for indices (T, B), and the final state (one tuple per layer).

@@ -49,7 +49,7 @@ def sequence_step(model):
 
 
 def sequence_inputs(T, B, D, V):
-    return lambda rng: (mg.tensor(rng.normal(size=(T, B, D))),
+    return lambda rng: (mg.tensor(rng.normal(size=(T, B, D)), dtype="float32"),
                         mg.tensor(rng.integers(0, V, size=(T, B))))
 
 
@@ -77,7 +77,7 @@ def test_every_wrapper_replays_its_eager_step_bit_for_bit(name, rng):
     model = WRAPPERS[name]()
     if name == "many_to_one":
         def make(rng):
-            return (mg.tensor(rng.normal(size=(6, 2, 3))),
+            return (mg.tensor(rng.normal(size=(6, 2, 3)), dtype="float32"),
                     mg.tensor(rng.integers(0, 5, size=(2,))))
     else:
         make = sequence_inputs(6, 2, 3, 5)
@@ -95,7 +95,7 @@ def test_one_to_many_with_token_inputs_and_learned_initial_state(rng):
         return loss
 
     def make(rng):
-        return (mg.tensor(rng.normal(size=(3, 2))), mg.tensor(rng.integers(0, 6, size=(5, 3))),
+        return (mg.tensor(rng.normal(size=(3, 2)), dtype="float32"), mg.tensor(rng.integers(0, 6, size=(5, 3))),
                 mg.tensor(rng.integers(0, 6, size=(5, 3))))
     compare_with_eager(model, step, make, rng)
 
@@ -228,7 +228,7 @@ def test_grad_inside_and_outputs_are_values(rng):
 
     compiled = mg.compile(step)
     for _ in range(3):
-        x = mg.tensor(rng.normal(size=(2, 3)))
+        x = mg.tensor(rng.normal(size=(2, 3)), dtype="float32")
         y, g = step(x)
         cy, cg = compiled(x)
         np.testing.assert_array_equal(cy.numpy(), y.numpy())

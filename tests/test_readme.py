@@ -34,6 +34,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch, capsys):
     assert "hello" in out.splitlines()
     assert "lstm.svg" in out.splitlines()
     assert "(5, 2, 8, 8) True" in out
+    assert "(16, 3) 3 48 [0.01]" in out
     reached = dict(line.split() for line in out.splitlines()
                    if line.startswith(("RNNCell ", "LSTMCell ")))
     assert float(reached["LSTMCell"]) > 1e6 * float(reached["RNNCell"])   # the RNN forgets
