@@ -9,7 +9,7 @@ import pytest
 
 import minigrad as mg
 import models
-from tools.render import RenderError, picture_of, render, to_dot
+from tools.render import Drawing, RenderError, picture_of, render, to_dot
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -59,7 +59,7 @@ def test_unrolled_has_one_labelled_cluster_per_step(tmp_path, detail):
     root = _svg(hs, tmp_path, module=cell, detail=detail)
     steps = _groups(root, "step", "cluster")
     labels = sorted(_texts(g)[0] for g in steps)
-    assert labels == ["t=0", "t=1", "t=2", "t=3"]
+    assert labels == ["t=1", "t=2", "t=3", "t=4"]
 
 
 def test_folded_has_one_step_and_a_delay_per_state(tmp_path):
@@ -69,12 +69,13 @@ def test_folded_has_one_step_and_a_delay_per_state(tmp_path):
     assert len(steps) == 1 and _texts(steps[0])[0] == "t"
     delays = _groups(root, "delay")
     assert len(delays) == 2
-    recurrent = [" ".join(_texts(g)) for g in _groups(root, "recurrent", "edge")]
-    assert "h" in recurrent and "c" in recurrent
+    recurrent = _groups(root, "recurrent", "edge")
+    labels = {t for g in recurrent for t in _texts(g)}
+    assert labels == {"h_{t-1}", "c_{t-1}"}
     for delay in delays:
-        name = _title(delay)
-        ends = [_title(g) for g in _groups(root, "recurrent", "edge")]
-        assert any(name in e for e in ends)
+        ends = [g.get("id").split(":")[1:] for g in recurrent]
+        assert [delay.get("id")] == [tail for tail, _ in ends if tail == delay.get("id")]
+        assert any(head == delay.get("id") for _, head in ends)
 
 
 def test_folded_op_detail_does_not_grow_with_steps(tmp_path):
@@ -95,8 +96,8 @@ def test_each_parameter_drawn_once(tmp_path, steps):
     names = sorted(_texts(g)[0] for g in params)
     assert names == sorted(name for name, _ in cell.named_parameters())
     weight_hh = next(g for g in params if _texts(g)[0] == "weight_hh")
-    edges = [_title(g) for g in _groups(root, "parameter", "edge")]
-    assert sum(e.startswith(_title(weight_hh) + "->") for e in edges) == steps
+    edges = [g.get("id").split(":")[1] for g in _groups(root, "parameter", "edge")]
+    assert edges.count(weight_hh.get("id")) == steps
 
 
 def test_parameters_without_names_show_their_shape(tmp_path):
@@ -171,7 +172,19 @@ def test_backward_edges_fade_toward_early_steps():
     widths = [line.shade[1] for line in recurrent if line.shade]
     assert min(widths) < max(widths)
     source = to_dot(loss, detail="op", backward=True).source
-    assert "||dL/dx||" in source
+    assert "||gradient||" in source and "backward" in source
+
+
+def test_backward_shades_each_use_of_a_tensor_by_its_own_gradient():
+    """x feeds two ops; each edge carries the VJP of its own consumer (2x and 3x the
+    upstream ones), not ||dL/dx|| on both."""
+    x = mg.tensor(np.ones((4,)), requires_grad=True)
+    loss = (x * 2).sum() + (x * 3).sum()
+    picture, scale = picture_of(loss, detail="op", backward=True)
+    from_x = sorted(line.gradient for line in picture.lines
+                    if picture.boxes[line.source].kind == "input")
+    assert from_x == pytest.approx([2 * np.sqrt(4), 3 * np.sqrt(4)])
+    assert scale.bins >= 6
 
 
 def test_backward_needs_a_gradient():
@@ -196,7 +209,7 @@ def test_missing_dot_says_how_to_install(tmp_path, monkeypatch):
     assert not (tmp_path / "x.svg").exists()
     path = render(_lstm(2)[1], tmp_path / "x.dot", format="dot")
     with open(path) as f:
-        assert f.read().startswith("digraph")
+        assert "digraph minigrad {" in f.read()
 
 
 def test_written_atomically(tmp_path):
@@ -245,5 +258,22 @@ def test_wrappers_render_from_their_scopes(tmp_path):
     assert len(_groups(folded, "delay")) == 2
     model, logits, _ = examples.build("seq2seq", 3)
     root = _svg(logits, tmp_path, "s.svg", module=model, view="folded")
-    scopes = [_texts(g)[0] for g in _groups(root, "scope", "cluster")]
-    assert "encoder" in scopes and "decoder" in scopes
+    rows = [t for g in _groups(root, "note") for t in _texts(g)]
+    assert "encoder" in rows and "decoder" in rows
+
+
+def test_render_returns_what_a_notebook_shows(tmp_path):
+    cell, hs = _lstm(2)
+    drawing = render(hs, module=cell)
+    assert isinstance(drawing, Drawing)
+    svg = drawing._repr_svg_()
+    assert ET.fromstring(svg).tag == SVG + "svg"
+    assert drawing._repr_mimebundle_() == {"image/svg+xml": svg}
+    path = drawing.save(tmp_path / "d.svg")
+    with open(path) as f:
+        assert f.read() == svg
+    assert drawing.save(tmp_path / "d.dot").endswith("d.dot")
+    with open(tmp_path / "d.dot") as f:
+        assert "digraph minigrad {" in f.read()
+    saved = render(hs, tmp_path / "p.svg", module=cell)
+    assert saved == str(tmp_path / "p.svg") and saved._repr_svg_() == svg

@@ -1,101 +1,350 @@
-"""tools.render layout: time runs left to right, titles name the view, stacked outputs."""
+"""tools.render layout, read from the SVG (parsed as XML) as a learner would read the picture:
+one time axis per model, steps t=1..T left to right, recurrent edges that hop to the next
+step, x_t under every step, folded loops in their state's colour, and a backward view shaded
+edge by edge. Every example network, both details, T in {1, 2, 5, 12}."""
+import functools
 import itertools
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
+import minigrad as mg
 from tools.render import examples, to_dot
+from tools.render.output import titled
 
 SVG = "{http://www.w3.org/2000/svg}"
-CELLS = ("rnn", "lstm", "gru", "peephole_lstm", "coupled_lstm", "leaky_rnn", "jordan_rnn")
+NAMES = examples.available()
+RNNS = tuple(n for n in NAMES if n != "tcn")
+STEPS = (1, 2, 5, 12)
+MATRIX = [(name, detail, steps) for name in NAMES for detail in ("cell", "op") for steps in STEPS
+          if (name, detail) != ("tcn", "op")]   # a TCN's ops span the whole sequence
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
-def _svg(dot):
-    return ET.fromstring(dot.pipe(format="svg"))
+@functools.lru_cache(maxsize=None)
+def drawn(name, view="unrolled", detail="cell", steps=3, backward=False):
+    """(svg root, dot source, recorded op count) of an example network (cached per module)."""
+    module, outputs, title = examples.build(name, steps, view)
+    if backward:
+        outputs = examples.last_step_loss(outputs)
+    dot = to_dot(outputs, module=module, view=view, detail=detail, backward=backward,
+                 title=title)
+    return ET.fromstring(titled(dot.pipe(format="svg"))), dot.source, _recorded_ops(outputs)
 
 
-def _groups(root, cls, what):
-    return [g for g in root.iter(SVG + "g")
-            if {cls, what} <= set((g.get("class") or "").split())]
+def _recorded_ops(outputs):
+    seen, stack, count = set(), [outputs], 0
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        count += t.op is not None
+        stack.extend(t.parents)
+    return count
 
 
-def _texts(g):
-    return [t.text for t in g.iter(SVG + "text")]
+def _classes(g):
+    return set((g.get("class") or "").split())
 
 
-def _left(cluster):
-    """Leftmost x of a cluster's outline (a polygon, or a path for rounded corners)."""
-    shape = cluster.find(SVG + "polygon")
-    if shape is not None:
-        return min(float(p.split(",")[0]) for p in shape.get("points").split())
-    shape = cluster.find(SVG + "path")
-    return min(float(x) for x in re.findall(r"(-?[\d.]+),-?[\d.]+", shape.get("d")))
+def _groups(root, *classes):
+    return [g for g in root.iter(SVG + "g") if set(classes) <= _classes(g)]
 
 
-def _step_lefts(root):
-    return {_texts(g)[0]: _left(g) for g in _groups(root, "step", "cluster")}
+def _numbers(text):
+    return [float(v) for v in NUMBER.findall(text)]
 
 
+def _points(g):
+    """(x, y) of every point of a group's outline shapes and paths (control points too)."""
+    points = []
+    for shape in g:
+        if shape.tag == SVG + "ellipse":
+            cx, cy = float(shape.get("cx")), float(shape.get("cy"))
+            rx, ry = float(shape.get("rx")), float(shape.get("ry"))
+            points += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+        elif shape.tag in (SVG + "polygon", SVG + "polyline"):
+            values = _numbers(shape.get("points"))
+            points += list(zip(values[::2], values[1::2]))
+        elif shape.tag == SVG + "path":
+            values = _numbers(shape.get("d"))
+            points += list(zip(values[::2], values[1::2]))
+        elif shape.tag == SVG + "g":
+            points += _points(shape)
+        elif shape.tag == SVG + "a":
+            points += _points(shape)
+    return points
+
+
+def _box(g):
+    points = _points(g)
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _centre(g):
+    x0, y0, x1, y1 = _box(g)
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def _steps(root):
+    """[(row, column, number, box, label text)] of the step clusters."""
+    found = []
+    for g in _groups(root, "cluster", "step"):
+        match = re.fullmatch(r"step-r(\d+)-c(\d+)-n(\w+)", g.get("id"))
+        texts = [t.text for t in g.iter(SVG + "text")]
+        found.append((int(match.group(1)), int(match.group(2)), match.group(3), _box(g),
+                      texts[0] if texts else None))
+    return found
+
+
+def _inside(point, box, margin=0.5):
+    return (box[0] - margin <= point[0] <= box[2] + margin
+            and box[1] - margin <= point[1] <= box[3] + margin)
+
+
+def _step_of(point, steps):
+    for step in steps:
+        if _inside(point, step[3]):
+            return step
+    return None
+
+
+def _nodes(root):
+    return {g.get("id"): g for g in _groups(root, "node")}
+
+
+def _edge_ends(g):
+    _, tail, head = g.get("id").split(":")
+    return tail, head
+
+
+def _curve(d):
+    """Points along a path ``M p C c c p C ...``: its cubic pieces sampled."""
+    values = _numbers(d)
+    pts = list(zip(values[::2], values[1::2]))
+    samples = []
+    for i in range(0, len(pts) - 3, 3):
+        p0, p1, p2, p3 = pts[i:i + 4]
+        for k in range(13):
+            s = k / 12
+            a, b, c, e = (1 - s) ** 3, 3 * s * (1 - s) ** 2, 3 * s * s * (1 - s), s ** 3
+            samples.append((a * p0[0] + b * p1[0] + c * p2[0] + e * p3[0],
+                            a * p0[1] + b * p1[1] + c * p2[1] + e * p3[1]))
+    return samples
+
+
+@pytest.mark.parametrize("name,detail,steps", MATRIX)
+def test_each_row_numbers_its_steps_left_to_right(name, detail, steps):
+    root, _, _ = drawn(name, detail=detail, steps=steps)
+    found = _steps(root)
+    assert found, "no step clusters"
+    for row in {s[0] for s in found}:
+        cells = sorted((s for s in found if s[0] == row), key=lambda s: s[3][0])
+        assert [s[1] for s in cells] == sorted(s[1] for s in cells)
+        assert all(s[4] == f"t={s[2]}" for s in cells)
+        numbers = [int(s[2]) for s in cells]
+        runs = len(numbers) // steps
+        assert numbers == list(range(1, steps + 1)) * runs and runs >= 1, numbers
+        lefts = [s[3][0] for s in cells]
+        assert all(a < b for a, b in itertools.pairwise(lefts))
+
+
+@pytest.mark.parametrize("name", ["stacked", "bidirectional", "seq2seq"])
 @pytest.mark.parametrize("detail", ["cell", "op"])
-@pytest.mark.parametrize("cell", CELLS)
-def test_steps_run_left_to_right(cell, detail):
-    for steps in (2, 3, 5, 6, 9):
-        module, outputs, _ = examples.build(cell, steps)
-        lefts = _step_lefts(_svg(to_dot(outputs, module=module, detail=detail)))
-        xs = [lefts[f"t={t}"] for t in range(steps)]
-        assert all(a < b for a, b in itertools.pairwise(xs)), (cell, detail, steps, xs)
+@pytest.mark.parametrize("steps", STEPS)
+def test_a_column_has_one_x_in_every_row(name, detail, steps):
+    root, _, _ = drawn(name, detail=detail, steps=steps)
+    found = _steps(root)
+    by_column = {}
+    for row, column, _, box, _ in found:
+        by_column.setdefault(column, []).append(((box[0] + box[2]) / 2, row))
+    if name != "seq2seq":
+        assert len({row for _, row in by_column[0]}) == 2
+    for column, centres in by_column.items():
+        xs = [x for x, _ in centres]
+        assert max(xs) - min(xs) < 3, (column, centres)
+    if name == "seq2seq":
+        assert len({s[0] for s in found}) == 1 and len(by_column) == 2 * steps
 
 
-def test_wrapper_steps_run_left_to_right():
-    """Two layers side by side or one above the other: read left to right, t goes down only
-    where the second layer's steps begin."""
-    module, outputs, _ = examples.build("stacked", 4)
-    root = _svg(to_dot(outputs, module=module))
-    steps = sorted((_left(g), int(_texts(g)[0][2:])) for g in _groups(root, "step", "cluster"))
-    assert len(steps) == 8
-    order = [t for _, t in steps]
-    descents = sum(b < a for a, b in itertools.pairwise(order))
-    assert descents <= 1 and sorted(order) == [0, 0, 1, 1, 2, 2, 3, 3]
+@pytest.mark.parametrize("name,detail,steps", [m for m in MATRIX if m[0] != "tcn"])
+def test_recurrent_edges_hop_to_the_next_step(name, detail, steps):
+    root, _, _ = drawn(name, detail=detail, steps=steps)
+    found, nodes = _steps(root), _nodes(root)
+    recurrent = _groups(root, "edge", "recurrent")
+    assert len(recurrent) >= (steps - 1) * (2 if name == "bidirectional" else 1)
+    for g in recurrent:
+        tail, head = _edge_ends(g)
+        a, b = _step_of(_centre(nodes[tail]), found), _step_of(_centre(nodes[head]), found)
+        assert a is not None and b is not None
+        assert a[0] == b[0] and abs(a[1] - b[1]) == 1, (g.get("id"), a[:3], b[:3])
+        x0, x1 = min(a[3][0], b[3][0]), max(a[3][2], b[3][2])
+        box = _box(g)
+        assert x0 - 8 <= box[0] and box[2] <= x1 + 8, (g.get("id"), box, x0, x1)
 
 
-def test_title_names_the_view():
-    _, _, unrolled = examples.build("lstm", 4)
-    _, _, folded = examples.build("lstm", 4, "folded")
-    assert "unrolled over 4" in unrolled
-    assert "folded" in folded and "unrolled" not in folded
+@pytest.mark.parametrize("name,detail,steps", MATRIX)
+def test_no_edge_crosses_a_cluster_label(name, detail, steps):
+    root, _, _ = drawn(name, detail=detail, steps=steps)
+    labels = []
+    for g in _groups(root, "cluster"):
+        for text in g.iter(SVG + "text"):
+            x, y = float(text.get("x")), float(text.get("y"))
+            size = float(text.get("font-size"))
+            half = len(text.text) * size * 0.3
+            anchor = text.get("text-anchor")
+            left = x - half if anchor == "middle" else x
+            labels.append((left, y - size * 0.75, left + 2 * half, y + size * 0.15))
+    for g in _groups(root, "edge"):
+        for path in g.iter(SVG + "path"):
+            for point in _curve(path.get("d")):
+                assert not any(_inside(point, box, 0) for box in labels), (g.get("id"), point)
 
 
-@pytest.mark.parametrize("view", ["unrolled", "folded"])
-def test_cell_detail_stacks_the_outputs_in_one_box(view):
-    steps = 4
-    module, outputs, _ = examples.build("gru", steps)
-    root = _svg(to_dot(outputs, module=module, view=view))
-    assert _groups(root, "op", "node") == []
-    stacked = _groups(root, "stacked", "node")
-    assert len(stacked) == 1
-    assert _texts(stacked[0]) == ["hs", f"({steps}, 1, {examples.HIDDEN_SIZE})"]
-    name = stacked[0].find(SVG + "title").text
-    into = [g for g in _groups(root, "data", "edge") if
-            g.find(SVG + "title").text.endswith("->" + name)]
-    states = {g.find(SVG + "title").text: _texts(g) for g in _groups(root, "state", "node")}
-    sources = [g.find(SVG + "title").text.split("->")[0] for g in into]
-    assert len(sources) == (steps if view == "unrolled" else 1)
-    assert all(states[s] == ["h"] for s in sources)
+@pytest.mark.parametrize("name,detail,steps", MATRIX)
+def test_each_step_has_its_x_t_below_it(name, detail, steps):
+    root, _, _ = drawn(name, detail=detail, steps=steps)
+    inputs = [_centre(g) for g in _groups(root, "node", "x_t")]
+    for row, column, number, box, _ in _steps(root):
+        under = [p for p in inputs if box[0] <= p[0] <= box[2] and p[1] > box[3]]
+        if name == "tcn":
+            under = [p for p in inputs if box[0] <= p[0] <= box[2]]
+        assert len(under) >= 1, (row, column, number)
 
 
-def test_op_detail_keeps_the_stacking_op():
-    steps = 3
-    module, outputs, _ = examples.build("rnn", steps)
-    root = _svg(to_dot(outputs, module=module, detail="op"))
-    ops = [_texts(g)[0] for g in _groups(root, "op", "node")]
-    assert ops.count("stack") == 1
-    assert _groups(root, "stacked", "node") == []
+@pytest.mark.parametrize("name", RNNS)
+def test_folded_loops_have_their_states_colour(name):
+    root, _, _ = drawn(name, view="folded")
+    colours = {}
+    for g in _groups(root, "edge", "recurrent"):
+        state = next(c for c in _classes(g) if c.startswith("state-"))
+        stroke = g.find(f".//{SVG}path").get("stroke")
+        colours.setdefault(state, set()).add(stroke)
+    assert colours
+    assert all(len(strokes) == 1 for strokes in colours.values()), colours
+    assert len({next(iter(s)) for s in colours.values()}) == len(colours)
+    delays = _groups(root, "node", "delay")
+    assert len(delays) >= len(colours)
 
 
-def test_tcn_picture_shows_dilations():
-    module, outputs, _ = examples.build("tcn", 4)
-    root = _svg(to_dot(outputs, module=module))
-    labels = " ".join(t for g in _groups(root, "scope", "cluster") for t in _texts(g))
+def test_folded_loops_are_labelled_and_the_backward_one_comes_from_t_plus_1():
+    root, _, _ = drawn("lstm", view="folded")
+    texts = [t.text for g in _groups(root, "edge", "recurrent") for t in g.iter(SVG + "text")]
+    assert "h_{t-1}" in texts and "c_{t-1}" in texts
+    root, _, _ = drawn("bidirectional", view="folded")
+    texts = [t.text for g in _groups(root, "edge", "recurrent") for t in g.iter(SVG + "text")]
+    assert "h_{t-1}" in texts and "h_{t+1}" in texts
+
+
+def test_folded_keeps_x_t_and_draws_one_shot_inputs_once():
+    root, _, _ = drawn("lstm", view="folded")
+    assert len(_groups(root, "node", "x_t")) == 1
+    root, _, _ = drawn("one-to-many", view="folded")
+    initial = [g for g in _groups(root, "node") if any(
+        (t.text or "").startswith("h_0") for t in g.iter(SVG + "text"))]
+    assert len(initial) == 1
+    edges = [g for g in _groups(root, "edge") if _edge_ends(g)[0] == initial[0].get("id")]
+    assert len(edges) == 1 and "recurrent" not in _classes(edges[0])
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm"])
+@pytest.mark.parametrize("steps", [2, 5])
+def test_backward_edges_that_carry_nothing_are_grey(name, steps):
+    """L = sum(h_T): h_1..h_{T-1} reach the stack of outputs but no gradient comes back."""
+    root, _, _ = drawn(name, detail="op", steps=steps, backward=True)
+    nodes = _nodes(root)
+    stack = [i for i, g in nodes.items() if any(t.text == "stack" for t in g.iter(SVG + "text"))]
+    assert len(stack) == 1
+    into = {}
+    for g in _groups(root, "edge"):
+        tail, head = _edge_ends(g)
+        if head == stack[0]:
+            label = [t.text for t in nodes[tail].iter(SVG + "text")][0]
+            into[label] = g.find(f".//{SVG}path").get("stroke")
+    assert sorted(into) == sorted(f"h_{t}" for t in range(1, steps + 1))
+    for t in range(1, steps):
+        assert into[f"h_{t}"] == "#c8c8c8"
+    assert into[f"h_{steps}"] != "#c8c8c8"
+    title = [t.text for t in root.iter(SVG + "text")]
+    assert any("backward" in (t or "") for t in title)
+    legend = " ".join(t.text or "" for g in _groups(root, "node", "legend")
+                      for t in g.iter(SVG + "text"))
+    assert legend.count("||gradient||") >= 6 and "no gradient" in legend
+    notes = [t.text for g in _groups(root, "node", "note") for t in g.iter(SVG + "text")
+             if (t.text or "").startswith("||dL/dh_")]
+    assert len(notes) == steps
+
+
+@pytest.mark.parametrize("name,steps", [(n, s) for n in NAMES for s in STEPS])
+def test_op_detail_draws_every_recorded_op(name, steps):
+    root, _, recorded = drawn(name, detail="op", steps=steps)
+    assert len(_groups(root, "node", "op")) == recorded
+
+
+@pytest.mark.parametrize("name", ["lstm", "bidirectional", "seq2seq", "tcn"])
+def test_same_network_gives_the_same_picture(name):
+    for detail in ("cell", "op"):
+        module, outputs, _ = examples.build(name, 3)
+        first = to_dot(outputs, module=module, detail=detail).source
+        module, outputs, _ = examples.build(name, 3)
+        assert to_dot(outputs, module=module, detail=detail).source == first
+    assert drawn(name, steps=3)[1] != drawn(name, steps=5)[1]
+
+
+@pytest.mark.parametrize("name,detail", [(n, d) for n in ("lstm", "stacked") for d in
+                                         ("cell", "op")])
+def test_every_node_and_edge_has_a_tooltip(name, detail):
+    root, _, _ = drawn(name, detail=detail, steps=2)
+    for g in _groups(root, "node") + _groups(root, "edge"):
+        title = g.find(SVG + "title").text
+        assert title and title != g.get("id"), g.get("id")
+    for g in _groups(root, "node", "op") + _groups(root, "node", "cell"):
+        title = g.find(SVG + "title").text
+        assert "scope:" in title and "shape" in title and "min" in title and "mean" in title
+    root, _, _ = drawn(name, detail=detail, steps=2, backward=True)
+    titles = [g.find(SVG + "title").text for g in _groups(root, "edge")]
+    assert all("gradient" in t for t in titles)
+
+
+def test_tcn_shows_each_step_of_each_level_and_the_dilated_taps():
+    steps = 8
+    root, _, _ = drawn("tcn", steps=steps)
+    module, _, _ = examples.build("tcn", steps)
+    levels = 1 + 2 * len(module.dilations)
+    assert len(_groups(root, "node", "state")) + len(_groups(root, "node", "x_t")) \
+        + 0 >= levels * steps - steps
+    texts = [t.text for g in _groups(root, "node", "note") for t in g.iter(SVG + "text")]
     for dilation in module.dilations:
-        assert f"dilation={dilation}" in labels
+        assert any(f"(d={dilation})" in (t or "") for t in texts)
+    nodes = _nodes(root)
+    found = _steps(root)
+    spans = set()
+    for g in _groups(root, "edge"):
+        if g.find(f".//{SVG}path").get("stroke-dasharray"):
+            continue
+        tail, head = _edge_ends(g)
+        a = _step_of(_centre(nodes[tail]), found)
+        b = _step_of(_centre(nodes[head]), found)
+        spans.add(int(b[2]) - int(a[2]))
+    assert {0, 1, 2} <= spans
+    folded, _, _ = drawn("tcn", view="folded", steps=steps)
+    assert drawn("tcn", steps=steps)[1] != drawn("tcn", view="folded", steps=steps)[1]
+    assert len(_steps(folded)) == 1
+
+
+def test_graph_without_step_scopes_gets_a_hint():
+    a = mg.tensor([1.0, 2.0], requires_grad=True)
+    root = ET.fromstring(to_dot((a * a).sum()).pipe(format="svg"))
+    texts = " ".join(t.text or "" for t in root.iter(SVG + "text"))
+    assert 'mg.scope(f"t={t}")' in texts
+
+
+def test_legend_keys_shapes_and_line_styles():
+    root, _, _ = drawn("lstm", detail="op", steps=2)
+    legend = " ".join(t.text or "" for g in _groups(root, "node", "legend")
+                      for t in g.iter(SVG + "text"))
+    for key in ("ellipse", "rounded box", "solid line", "dashed line", "thick line"):
+        assert key in legend, key

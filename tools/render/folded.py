@@ -34,12 +34,12 @@ def _representatives(graph):
     return rep
 
 
-def folded_edges(graph):
+def folded_edges(graph, see_through=False):
     """(source, target, delay) between representatives; the initial state is left out (it is
     what the delay holds before the first step)."""
     rep = _representatives(graph)
     edges, seen = [], set()
-    for source, target, delay in unrolled_edges(graph):
+    for source, target, delay in unrolled_edges(graph, see_through):
         if graph.nodes[source].kind == STATE:
             continue
         edge = (rep[source], rep[target], delay)

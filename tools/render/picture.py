@@ -8,7 +8,7 @@ ops of any other scope (``inputs/lstm/input_projection``) one box per scope, and
 from dataclasses import dataclass, field
 
 from .graph import CONSTANT, OP
-from .steps import state_name, step_places
+from .steps import state_name
 
 DATA, PARAMETER_EDGE, RECURRENT = "data", "parameter", "recurrent"
 CELL, DELAY, STATE_VALUE, STACK = "cell", "delay", "state", "stacked"
@@ -24,6 +24,12 @@ class Box:
     clusters: tuple = ()
     members: list = field(default_factory=list)
     output: bool = False
+    frame: tuple = None
+    t: int = None
+    role: str = ""
+    tooltip: str = ""
+    row: int = 0
+    state: str = ""
 
 
 @dataclass
@@ -34,8 +40,11 @@ class Line:
     label: str = ""
     delay: int = 0
     sources: set = field(default_factory=set)
+    pairs: set = field(default_factory=set)
+    display: str = ""
     gradient: float = None
     shade: tuple = None
+    tooltip: str = ""
 
 
 @dataclass
@@ -43,7 +52,9 @@ class Picture:
     boxes: dict
     lines: list
     folded: bool = False
-    aligned: list = field(default_factory=list)
+    hint: str = ""
+    grid: object = None
+    notes: dict = field(default_factory=dict)
 
     def ops(self):
         return [b for b in self.boxes.values() if b.kind == OP]
@@ -129,14 +140,13 @@ def build(graph, edges, outputs, detail, scope_of, folded=False):
             by_key[key] = Line(a.id, b.id, kind, label, delay)
             lines.append(by_key[key])
         by_key[key].sources.add(source)
+        by_key[key].pairs.add((source, target))
     drawn = {line.source for line in lines} | {line.target for line in lines}
     drawn.update(owner[i].id for i in outputs)
     boxes = {k: b for k, b in boxes.items() if k in drawn}
     picture = Picture(boxes, lines, folded)
     if folded:
         _add_delays(picture, graph)
-    else:
-        picture.aligned = _aligned(graph, owner, boxes)
     return picture
 
 
@@ -158,23 +168,6 @@ def _add_state_boxes(graph, edges, boxes, owner, stacked=()):
         cell.members.remove(source)
 
 
-def _aligned(graph, owner, boxes):
-    """Box ids of the same place in successive steps, in step order: drawn side by side so
-    that each step repeats the same picture and time runs left to right."""
-    rows = {}
-    for index, place in step_places(graph.nodes).items():
-        box = owner.get(index)
-        if box is None or box.id not in boxes:
-            continue
-        frame, rest = place[0], place[1]
-        key = (frame, rest[:1]) if box.kind == CELL else place
-        row = rows.setdefault(key, [])
-        step = graph.nodes[index].step.t
-        if all(b != box.id for _, b in row):
-            row.append((step, box.id))
-    return [[b for _, b in sorted(row)] for row in rows.values() if len(row) > 1]
-
-
 def _add_delays(picture, graph):
     """Route each recurrent line through a delay square that sits beside its step."""
     lines = []
@@ -190,12 +183,14 @@ def _add_delays(picture, graph):
             picture.boxes[delay_id] = Box(delay_id, DELAY, label,
                                           tuple(c for c in source.clusters if len(c) <= len(frame)))
             lines.append(Line(line.source, delay_id, RECURRENT, line.label, line.delay,
-                              set(line.sources)))
+                              set(line.sources), set(line.pairs)))
         else:
             for existing in lines:
                 if existing.target == delay_id:
                     existing.sources |= line.sources
-        lines.append(Line(delay_id, line.target, RECURRENT, "", line.delay, set(line.sources)))
+                    existing.pairs |= line.pairs
+        lines.append(Line(delay_id, line.target, RECURRENT, line.label, line.delay,
+                          set(line.sources), set(line.pairs)))
     picture.lines = lines
 
 
