@@ -222,12 +222,13 @@ def _as_array(fn):
 class _Desc:
     """A step before it becomes a closure: ``out = fn(*ins)``, or a ready ``closure``;
     ``kernel(buffer, ins, out)`` makes the same step writing into a buffer of the plan."""
-    __slots__ = ("fn", "ins", "out", "template", "kernel", "closure", "reads", "index")
+    __slots__ = ("fn", "ins", "out", "template", "kernel", "closure", "reads", "index",
+                 "stack")
 
     def __init__(self, fn=None, ins=(), out=None, template=None, kernel=None, closure=None,
                  reads=None):
         self.fn, self.ins, self.out, self.template = fn, list(ins), out, template
-        self.kernel, self.closure, self.index = kernel, closure, None
+        self.kernel, self.closure, self.index, self.stack = kernel, closure, None, 0
         self.reads = list(ins) + _slots_in(template) if reads is None else list(reads)
 
 
@@ -289,18 +290,23 @@ def _sigmoid_kernel(buffer, ins, out):
 
 
 def _linear_kernel(buffer, ins, out):
-    """ops._linear_forward into ``buffer``: x W^T, then += b."""
+    """ops._linear_forward into ``buffer``: x W^T over all rows at once, then += b."""
     matmul, add = np.matmul, np.add
+    rows = buffer.reshape(-1, buffer.shape[-1])
+    flat = buffer.ndim > 2
     if len(ins) == 2:
         x, w = ins
 
         def step(regs):
-            regs[out] = matmul(regs[x], regs[w].T, out=buffer)
+            a = regs[x]
+            matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, out=rows)
+            regs[out] = buffer
         return step
     x, w, b = ins
 
     def step(regs):
-        matmul(regs[x], regs[w].T, out=buffer)
+        a = regs[x]
+        matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, out=rows)
         regs[out] = add(buffer, regs[b], out=buffer)
     return step
 
@@ -340,12 +346,16 @@ def _sigmoid_vjp_kernel(buffer, ins, out):
 
 
 def _matmul_kernel(first, second):
+    """``a @ b`` over all rows of ``a`` at once (ops._rows_matmul) into ``buffer``."""
     def make(buffer, ins, out):
         a, b = ins[first], ins[second]
         matmul = np.matmul
+        rows = buffer.reshape(-1, buffer.shape[-1])
 
         def step(regs):
-            regs[out] = matmul(regs[a], regs[b], out=buffer)
+            x = regs[a]
+            matmul(x.reshape(-1, x.shape[-1]), regs[b], out=rows)
+            regs[out] = buffer
         return step
     return make
 
@@ -395,7 +405,8 @@ def _vjp_kernels():
         ops.tanh.vjps[0]: (_tanh_vjp_kernel, _operands(0, 1)),
         ops.sigmoid.vjps[0]: (_sigmoid_vjp_kernel, _operands(0, 1)),
         ops._linear.vjps[0]: (_matmul_kernel(0, 3), lambda arrays, result:
-                              _plain([arrays[0], arrays[3]], result) and arrays[0].ndim >= 2),
+                              _plain([arrays[0], arrays[3]], result) and arrays[0].ndim >= 2
+                              and arrays[3].ndim == 2),
     }
 
 
@@ -437,10 +448,24 @@ def _buffers(rec, registers):
     ends = {}
     for r, k in last.items():
         ends.setdefault(k, []).append(r)
+    placed = {}
+    for desc in ops:
+        if desc.stack:
+            parts = desc.ins[:desc.stack]
+            shapes = {(values[i].shape, values[i].dtype) for i in parts}
+            if len(set(parts)) == len(parts) and len(shapes) == 1 and all(
+                    i in owners and i not in escaping and i not in placed for i in parts):
+                (shape, dtype), = shapes
+                block = np.empty((len(parts),) + shape, dtype)
+                for n, i in enumerate(parts):
+                    placed[i] = block[n]
+                desc.stack = (desc.stack, block)
     pool, buffers = {}, {}
     for k, desc in enumerate(ops):
         out = desc.out
-        if out in owners and out not in escaping:
+        if out in placed:
+            buffers[out] = placed[out]
+        elif out in owners and out not in escaping:
             value = values[out]
             key = (value.shape, value.dtype)
             free = pool.get(key)
@@ -459,6 +484,8 @@ def _build(rec, registers):
     for desc in rec.ops:
         if desc.closure is not None:
             steps.append(desc.closure)
+        elif desc.stack:
+            steps.append(_stacked_step(desc, rec.values))
         elif desc.kernel is not None and desc.out is None:      # a scatter into a buffer
             target = desc.ins[0]
             steps.append(desc.kernel(buffers.get(target), desc.ins, desc.fn, desc.template)
@@ -469,6 +496,38 @@ def _build(rec, registers):
         else:
             steps.append(_make_step(desc.fn, desc.ins, desc.out, desc.template))
     return steps
+
+
+def _stacked_step(desc, values):
+    """:func:`_stacked_product` with the rows of the ``a`` terms already side by side in one
+    block (when :func:`_buffers` placed them so) and the ``b`` rows copied into a buffer
+    kept from call to call."""
+    count, block = desc.stack if isinstance(desc.stack, tuple) else (desc.stack, None)
+    a_ins, b_ins, out = desc.ins[:count], desc.ins[count:], desc.out
+    if any(type(values[i]) is not np.ndarray for i in desc.ins):
+        return _make_step(desc.fn, desc.ins, out, desc.template)
+    width = values[b_ins[0]].shape[-1]
+    rows = sum(values[i].size // width for i in b_ins)
+    b_rows = np.empty((rows, width), values[b_ins[0]].dtype) if count > 1 else None
+    a_block = None if block is None else block.reshape(-1, block.shape[-1])
+    concatenate = np.concatenate
+
+    def gather(regs):
+        if count == 1:
+            a, b = regs[a_ins[0]], regs[b_ins[0]]
+            return a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+        if a_block is not None:
+            a = a_block
+        else:
+            a = concatenate([regs[i].reshape(-1, regs[i].shape[-1]) for i in a_ins])
+        concatenate([regs[i].reshape(-1, width) for i in b_ins], out=b_rows)
+        return a, b_rows
+
+    def plain(regs):
+        a, b = gather(regs)
+        regs[out] = a.T @ b
+
+    return plain
 
 
 def _scatter_kernel(index):
@@ -786,6 +845,8 @@ class _Backward:
                 a = [p[0] for p in chunk]
                 b = [p[1] for p in chunk]
                 parts.append(rec.call(_stacked_product(len(chunk), xp), a + b))
+                if rec.ops and rec.ops[-1].ins == a + b:
+                    rec.ops[-1].stack = len(chunk)
         g = parts[0]
         for part in parts[1:]:
             g = rec.call(_iadd if not isinstance(rec.values[g], np.generic) else _add,

@@ -163,8 +163,17 @@ def _matmul_outer(g, out, x, y):
 _matmul.outer = {1: _matmul_outer}
 
 
+def _rows_matmul(x, w):
+    """``x @ w`` for ``x`` of shape (..., k) as one product over all rows: NumPy's matmul
+    would run one small product per index of the leading axes (three times slower for a
+    (T, B, k) sequence)."""
+    if x.ndim <= 2:
+        return x @ w
+    return (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape[:-1] + (w.shape[-1],))
+
+
 def _linear_forward(xp, x, weight, bias=None):
-    out = x @ weight.T
+    out = _rows_matmul(x, weight.T)
     if bias is None:
         return out
     if bias.dtype == out.dtype and bias.shape == out.shape[out.ndim - bias.ndim:]:
@@ -174,7 +183,7 @@ def _linear_forward(xp, x, weight, bias=None):
 
 
 _linear = primitive("linear")(_linear_forward)
-defvjp(_linear, lambda g, out, x, weight, bias=None: g @ weight,
+defvjp(_linear, lambda g, out, x, weight, bias=None: _rows_matmul(g, weight),
                 lambda g, out, x, weight, bias=None: _as_rows(g).T @ _as_rows(x),
                 lambda g, out, x, weight, bias=None: g)
 _linear.outer = {1: lambda g, out, x, weight, bias=None: (g, x) if weight.ndim == 2 else None,
