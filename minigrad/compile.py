@@ -142,9 +142,7 @@ class Plan:
         return True
 
     def run(self, arrays):
-        regs = [None] * self.size
-        for index, value in self.constants.items():
-            regs[index] = value
+        regs = self.initial[:]
         for index, position in self.arguments:
             regs[index] = arrays[position]
         for index, t in self.live:
@@ -223,12 +221,13 @@ class _Desc:
     """A step before it becomes a closure: ``out = fn(*ins)``, or a ready ``closure``;
     ``kernel(buffer, ins, out)`` makes the same step writing into a buffer of the plan."""
     __slots__ = ("fn", "ins", "out", "template", "kernel", "closure", "reads", "index",
-                 "stack")
+                 "stack", "view")
 
     def __init__(self, fn=None, ins=(), out=None, template=None, kernel=None, closure=None,
                  reads=None):
         self.fn, self.ins, self.out, self.template = fn, list(ins), out, template
         self.kernel, self.closure, self.index, self.stack = kernel, closure, None, 0
+        self.view = False       # the step only takes views of its inputs
         self.reads = list(ins) + _slots_in(template) if reads is None else list(reads)
 
 
@@ -261,12 +260,12 @@ def _ufunc(ufunc, *positions):
             a = ins[positions[0]]
 
             def step(regs):
-                regs[out] = ufunc(regs[a], out=buffer)
+                regs[out] = ufunc(regs[a], buffer)
         else:
             a, b = ins[positions[0]], ins[positions[1]]
 
             def step(regs):
-                regs[out] = ufunc(regs[a], regs[b], out=buffer)
+                regs[out] = ufunc(regs[a], regs[b], buffer)
         return step
     return make
 
@@ -282,10 +281,10 @@ def _sigmoid_kernel(buffer, ins, out):
     multiply, tanh, add = np.multiply, np.tanh, np.add
 
     def step(regs):
-        multiply(regs[x], half, out=buffer)
-        tanh(buffer, out=buffer)
-        multiply(buffer, half, out=buffer)
-        regs[out] = add(buffer, half, out=buffer)
+        multiply(regs[x], half, buffer)
+        tanh(buffer, buffer)
+        multiply(buffer, half, buffer)
+        regs[out] = add(buffer, half, buffer)
     return step
 
 
@@ -299,15 +298,15 @@ def _linear_kernel(buffer, ins, out):
 
         def step(regs):
             a = regs[x]
-            matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, out=rows)
+            matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, rows)
             regs[out] = buffer
         return step
     x, w, b = ins
 
     def step(regs):
         a = regs[x]
-        matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, out=rows)
-        regs[out] = add(buffer, regs[b], out=buffer)
+        matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, rows)
+        regs[out] = add(buffer, regs[b], buffer)
     return step
 
 
@@ -326,9 +325,9 @@ def _tanh_vjp_kernel(buffer, ins, out):
     multiply, subtract = np.multiply, np.subtract
 
     def step(regs):
-        multiply(regs[g], regs[y], out=buffer)
-        multiply(buffer, regs[y], out=buffer)
-        regs[out] = subtract(regs[g], buffer, out=buffer)
+        multiply(regs[g], regs[y], buffer)
+        multiply(buffer, regs[y], buffer)
+        regs[out] = subtract(regs[g], buffer, buffer)
     return step
 
 
@@ -339,9 +338,9 @@ def _sigmoid_vjp_kernel(buffer, ins, out):
 
     def step(regs):
         value = regs[y]
-        multiply(value, value, out=buffer)
-        subtract(value, buffer, out=buffer)
-        regs[out] = multiply(regs[g], buffer, out=buffer)
+        multiply(value, value, buffer)
+        subtract(value, buffer, buffer)
+        regs[out] = multiply(regs[g], buffer, buffer)
     return step
 
 
@@ -354,7 +353,7 @@ def _matmul_kernel(first, second):
 
         def step(regs):
             x = regs[a]
-            matmul(x.reshape(-1, x.shape[-1]), regs[b], out=rows)
+            matmul(x.reshape(-1, x.shape[-1]), regs[b], rows)
             regs[out] = buffer
         return step
     return make
@@ -477,11 +476,26 @@ def _buffers(rec, registers):
     return buffers
 
 
+_VIEW_OPS = frozenset(("getitem", "reshape", "transpose", "stack", "concat"))
+
+
 def _build(rec, registers):
-    """The closures of the plan, kernels writing into the buffers of :func:`_buffers`."""
+    """The closures of the plan, kernels writing into the buffers of :func:`_buffers`;
+    views of those buffers (a time step's slice, a gate's columns) are taken once, here.
+    Returns the steps and the registers whose array is fixed."""
     buffers = _buffers(rec, registers)
+    fixed = dict(buffers)
     steps = []
     for desc in rec.ops:
+        if desc.view and all(i in fixed for i in desc.ins):
+            result = desc.fn(*[fixed[i] for i in desc.ins])
+            if isinstance(desc.out, int):
+                fixed[desc.out] = result
+            else:
+                for index, value in zip(desc.out, result):
+                    if index is not None:
+                        fixed[index] = value
+            continue
         if desc.closure is not None:
             steps.append(desc.closure)
         elif desc.stack:
@@ -495,7 +509,7 @@ def _build(rec, registers):
             steps.append(desc.kernel(buffers[desc.out], desc.ins, desc.out))
         else:
             steps.append(_make_step(desc.fn, desc.ins, desc.out, desc.template))
-    return steps
+    return steps, fixed
 
 
 def _stacked_step(desc, values):
@@ -542,7 +556,7 @@ def _scatter_kernel(index):
         add = np.add
 
         def step(regs):
-            add(view, regs[g], out=view)
+            add(view, regs[g], view)
         return step
     return make
 
@@ -714,6 +728,8 @@ class _Recorder:
         if kernel is not None and not kernel[1]([self.values[i] for i in ins], data):
             kernel = None
         self.ops.append(_Desc(fn, ins, index, template, None if kernel is None else kernel[0]))
+        self.ops[-1].view = op.name in _VIEW_OPS and template is None and \
+            type(data) is np.ndarray and np.may_share_memory(data, self.values[ins[0]])
 
     # -- the backward: run_backward's steps, each recorded ------------------------------
     def run_backward(self, outputs, output_grads, retain_graph, create_graph, inputs):
@@ -886,7 +902,13 @@ class _Backward:
                 continue
             ins = [g, rec.slot_of(t)] + [rec.slot_of(p) for p in parents]
             if op.vjp_all is not None:
+                recorded = len(rec.ops)
                 results = rec.call(op.vjp_all, ins, kwargs, many=True)
+                if op.name in _VIEW_OPS and len(rec.ops) > recorded:
+                    last = rec.ops[-1]
+                    last.view = last.template is None and all(
+                        r is None or type(rec.values[r]) is np.ndarray and
+                        np.may_share_memory(rec.values[r], rec.values[g]) for r in results)
                 for p, gp in zip(parents, results):
                     if gp is not None and p.requires_grad:
                         self.add(p, gp)
@@ -997,7 +1019,10 @@ class CompiledFunction:
             index = rec.tensor_slot.get(id(t))
             registers.append(rec.slot_of(t) if index is None else index)
         plan.outputs = (result, outputs, registers)
-        plan.steps = _build(rec, registers)
+        plan.steps, fixed = _build(rec, registers)
+        plan.initial = [None] * plan.size
+        for index, value in list(plan.constants.items()) + list(fixed.items()):
+            plan.initial[index] = value
         plan.leaves += [a for a in tensors if isinstance(a, Tensor)]
         self.plans.setdefault(key, []).append(plan)
         self.captures += 1
