@@ -18,9 +18,17 @@ from .ops import unbroadcast
 from .tensor import Tensor, _data_of, detect_anomaly, set_grad_enabled, state
 
 
-def _walk(roots):
+def _walk(roots, wanted=None):
     """The non-leaf tensors reachable from ``roots`` that need a gradient, each before the
-    tensors it was computed from (latest made first), and the leaves that need one."""
+    tensors it was computed from (latest made first), and the leaves that need one.
+
+    With ``wanted`` ({id: tensor} of the tensors whose gradients are asked for) only the
+    tensors on a path from a root to a wanted tensor are kept, and returned a third time as
+    a set of ids: the walk does not go below the earliest
+    wanted tensor (nothing made before it can lead to it) nor into unwanted leaves, so
+    the gradient of one step with respect to the step before does not visit the whole
+    unrolled graph."""
+    floor = _floor(wanted)
     reached, leaves = {}, {}
     stack = [t for t in roots if t.requires_grad]
     while stack:
@@ -30,7 +38,8 @@ def _walk(roots):
             continue
         node = t.node
         if node is None:
-            leaves[key] = t
+            if wanted is None or key in wanted:
+                leaves[key] = t
             continue
         if node.parents is None:
             raise RuntimeError(
@@ -39,9 +48,29 @@ def _walk(roots):
                 f"retain_graph=True to the first backward() to go through it twice")
         reached[key] = t
         for p in node.parents:
-            if p.requires_grad and id(p) not in reached:
+            if p.requires_grad and id(p) not in reached and \
+                    (p.node is None or p.node.order >= floor):
                 stack.append(p)
-    return sorted(reached.values(), key=_made_at, reverse=True), leaves
+    order = sorted(reached.values(), key=_made_at, reverse=True)
+    if wanted is None:
+        return order, leaves
+    useful = set(leaves) | {key for key in wanted if key in reached}
+    for t in reversed(order):
+        if any(id(p) in useful for p in t.node.parents):
+            useful.add(id(t))
+    return [t for t in order if id(t) in useful], leaves, useful
+
+
+def _floor(wanted):
+    """The creation number below which no node can lead to a wanted tensor: the earliest
+    wanted non-leaf's (a path to a tensor only passes through tensors made after it), or
+    -1 when every node may (no ``wanted``, or a wanted leaf)."""
+    if wanted is None:
+        return -1
+    nodes = [t.node for t in wanted.values()]
+    if not nodes or any(node is None for node in nodes):
+        return -1
+    return min(node.order for node in nodes)
 
 
 _made_at = operator.attrgetter("node.order")
@@ -177,11 +206,15 @@ class _Gradients:
         return self.grads.pop(id(t), None)
 
 
-def _defer(sums, outer, g, out, parents, inputs, kwargs):
-    """Hand the deferrable gradients of a node to ``sums``; returns their indices."""
+def _defer(sums, outer, g, out, parents, inputs, kwargs, needed=None):
+    """Hand the deferrable gradients of a node to ``sums``; returns their indices (those
+    of parents that need no gradient included: there is nothing to hand)."""
     deferred = []
     for index, pair_of in outer.items():
         if index >= len(parents) or not parents[index].requires_grad:
+            continue
+        if needed is not None and id(parents[index]) not in needed:
+            deferred.append(index)
             continue
         pair = pair_of(g, out, *inputs, **kwargs)
         if pair is not None:
@@ -206,7 +239,11 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     found = [None] * (0 if inputs is None else len(inputs))
     sums = _Gradients(in_place=not recorded, check_finite=state.anomaly)
-    order, leaves = _walk(outputs)
+    if inputs is None:
+        order, leaves = _walk(outputs)
+        needed = None
+    else:
+        order, leaves, needed = _walk(outputs, {id(t): t for t in inputs})
     last_change = state.last_change
     with set_grad_enabled(create_graph), detect_anomaly(False):
         for t, g in zip(outputs, output_grads):
@@ -231,7 +268,8 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                 if recorded:
                     out, values = t, parents
                 elif op.scatter is not None:
-                    sums.scatter(parents[0], g, node)
+                    if needed is None or id(parents[0]) in needed:
+                        sums.scatter(parents[0], g, node)
                     continue
                 else:
                     out = t.data
@@ -239,13 +277,15 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                         tuple(map(_data_of, parents))
                 if op.vjp_all is not None:
                     for p, gp in zip(parents, op.vjp_all(g, out, *values, **kwargs)):
-                        if gp is not None and p.requires_grad:
+                        if gp is not None and p.requires_grad and \
+                                (needed is None or id(p) in needed):
                             add(p, gp, node)
                     continue
                 deferred = () if op.outer is None or recorded else \
-                    _defer(sums, op.outer, g, out, parents, values, kwargs)
+                    _defer(sums, op.outer, g, out, parents, values, kwargs, needed)
                 for i, p in enumerate(parents):
-                    if p.requires_grad and i not in deferred:
+                    if p.requires_grad and i not in deferred and \
+                            (needed is None or id(p) in needed):
                         add(p, op.vjps[i](g, out, *values, **kwargs), node)
         except AttributeError as exc:
             if recorded:

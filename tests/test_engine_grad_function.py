@@ -84,3 +84,32 @@ def test_backward_of_a_leaf_fills_its_grad():
     x = leaf(2.5)
     x.backward()
     assert x.grad.item() == 1.0
+
+
+def test_grad_with_respect_to_an_intermediate_does_not_walk_below_it():
+    """Only what lies between the outputs and the inputs is visited: a part of the graph
+    below the input that was already freed is not touched (the per-step Jacobians of a long
+    unroll then cost one step each, not the whole history)."""
+    w = leaf(X)
+    below = (w * 2).tanh()
+    below.sum().backward()                     # frees the graph under ``below``
+    middle = below * 3
+    top = (middle.exp() * w).sum()
+    g, = mg.grad(top, [middle])
+    np.testing.assert_allclose(g.numpy(), np.exp(3 * np.tanh(2 * X)) * X)
+    with pytest.raises(RuntimeError, match="already freed"):
+        mg.grad(top, [w])
+
+
+def test_grad_through_one_input_to_another_below_it():
+    """An input made from another input: the gradient of the lower one still includes the
+    paths through the upper one, and an unwanted leaf in between changes nothing."""
+    a, w = leaf(X) * 1.0, leaf(np.arange(3.0))      # both inputs made by ops
+    b = (a * w).tanh()
+    y = (b * b + a).sum()
+    ga, gb = mg.grad(y, [a, b], retain_graph=True)
+    np.testing.assert_allclose(gb.numpy(), 2 * np.tanh(X * np.arange(3.0)))
+    t = np.tanh(X * np.arange(3.0))
+    np.testing.assert_allclose(ga.numpy(), 2 * t * (1 - t ** 2) * np.arange(3.0) + 1)
+    gb_only, = mg.grad(y, [b], create_graph=True)
+    np.testing.assert_allclose(gb_only.numpy(), gb.numpy())
