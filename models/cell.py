@@ -14,6 +14,8 @@ import minigrad as mg
 from minigrad import functional as F
 from minigrad.nn import Module, Parameter, uniform
 
+from .regularizer import start_unroll
+
 
 class Cell(Module):
     """Base class of recurrent cells. Subclasses set ``input_size``, ``hidden_size``,
@@ -73,6 +75,11 @@ class Cell(Module):
     def output(self, state):
         """The tensor a step exposes (``h``)."""
         return state[0]
+
+    def penalty_states(self, state):
+        """The tensors x_k of a step's state that the Pascanu et al. regularizer keeps
+        (:mod:`models.regularizer`): the state itself unless a cell says otherwise."""
+        return state
 
     def check_input(self, x, state):
         """Raise a ValueError naming the cell, the scope (time step) and the shapes."""
@@ -151,7 +158,8 @@ def unroll(cell, xs, state=None, reverse=False):
     h_t = f(h_{t-1}, x_t; W): the same parameters at every step (000_*.txt, "Unfolding an
     RNN"); BPTT is then ordinary backpropagation through this graph. ``reverse=True`` runs
     from t = T-1 down to 0 (the backward half of a bidirectional RNN): h_t = f(h_{t+1}, x_t);
-    scopes keep the true position t and hs stays in input order.
+    scopes keep the true position t and hs stays in input order. Inside
+    :func:`models.regularizer.recording_unrolls` the states are recorded as they are made.
     """
     name = type(cell).__name__
     if xs.ndim != 3:
@@ -172,9 +180,12 @@ def unroll(cell, xs, state=None, reverse=False):
     with mg.scope("inputs"), mg.scope(cell.kind), mg.scope("input_projection"):
         projected = cell.input_projection(xs)
     hs = [None] * steps
+    recorded = start_unroll(cell)
     for t in order:
         with mg.scope(f"t={t}"), mg.scope(cell.kind):
             state = cell.step(projected[t], state)
         hs[t] = cell.output(state)
+        if recorded is not None:
+            recorded.append(state)
     with mg.scope("outputs"):
         return mg.stack(hs), state

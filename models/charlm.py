@@ -125,30 +125,19 @@ class CharLM(Module):
         """The parameters' dtype: what the inputs and the initial state are made in."""
         return next(self.head.parameters()).dtype
 
-    def forward(self, indices, state=None, steps=None):
-        """Logits (T, B, V) for indices (T, B), and the final state (one tuple per layer).
-
-        With a list ``steps``, each cell step is run one at a time and recorded there as
-        ``(cell, x_t, state_{t-1}, h_t)`` (for the recurrent-Jacobian regularizer)."""
+    def forward(self, indices, state=None):
+        """Logits (T, B, V) for indices (T, B), and the final state (one tuple per layer)."""
         indices = np.asarray(indices)
         if indices.ndim != 2:
             raise ValueError(f"CharLM: indices must have shape (T, batch), got {indices.shape}")
         state = self.initial_state(indices.shape[1]) if state is None else list(state)
-        x = self.embed(indices)
-        if steps is None:
-            x, final = self.rnn(x, state)
-        else:
-            final = []
-            for layer, (cell, layer_state) in enumerate(zip(self.layers, state)):
-                with mg.scope(f"layer={layer}"):
-                    x, layer_state = _unroll_recorded(cell, x, layer_state, steps)
-                final.append(layer_state)
+        x, final = self.rnn(self.embed(indices), state)
         with mg.scope("head"):
             return self.head(x), final
 
-    def loss(self, inputs, targets, state=None, steps=None):
+    def loss(self, inputs, targets, state=None):
         """Mean cross-entropy (nats per character) and the final state."""
-        logits, state = self(inputs, state, steps)
+        logits, state = self(inputs, state)
         return F.cross_entropy(logits, np.asarray(targets)), state
 
     # -- evaluation and sampling ---------------------------------------------------------
@@ -196,20 +185,6 @@ class CharLM(Module):
                 out.append(choice)
                 logits, state = self(np.array([[choice]]), state)
         return prefix + self.vocabulary.decode(out)
-
-
-def _unroll_recorded(cell, xs, state, steps):
-    """Like :func:`models.unroll`, one ``cell(x_t, state)`` call per step, recording each."""
-    outputs = []
-    for t in range(xs.shape[0]):
-        with mg.scope(f"t={t}"):
-            x_t = xs[t]
-            new_state = cell(x_t, state)
-            h = cell.output(new_state)
-        steps.append((cell, x_t, state, h))
-        outputs.append(h)
-        state = new_state
-    return mg.stack(outputs), state
 
 
 def stream_batch(data, step, batch, seq_len):

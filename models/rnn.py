@@ -25,6 +25,15 @@ class RNNCell(Cell):
         self.create_weights(1, bias)
         self.reset_parameters()
 
+    def penalty_states(self, state):
+        """Pascanu et al.'s x_k = W sigma(x_{k-1}) + U u_k + b: the pre-activation, the
+        input of the nonlinearity that made h_k (:mod:`models.regularizer`)."""
+        h, = state
+        if h.op not in NONLINEARITIES:
+            raise ValueError(f"RNNCell.penalty_states: h was made by {h.op!r}, not by the "
+                             f"cell's {self.nonlinearity}; pass a state this cell's step made")
+        return h.parents
+
     def step(self, projected, state):
         h, = state
         with mg.scope("recurrence"):

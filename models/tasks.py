@@ -63,21 +63,17 @@ class SequenceRegressor(Module):
         return cls(canonical_cell_name(config["cell"]), config["input_size"], config["hidden_size"],
                    config["output_size"])
 
-    def forward(self, inputs, state=None, steps=None):
+    def forward(self, inputs, state=None):
         from .cell import unroll
-        from .charlm import _unroll_recorded
         xs = mg.Tensor(np.asarray(inputs, dtype=self.head.weight.dtype))
         if state is None:
             state = self.cell.initial_state(xs.shape[1], xs.dtype)
-        if steps is None:
-            hs, state = unroll(self.cell, xs, state)
-        else:
-            hs, state = _unroll_recorded(self.cell, xs, state, steps)
+        hs, state = unroll(self.cell, xs, state)
         with mg.scope("head"):
             return self.head(hs[-1]), state
 
-    def loss(self, inputs, targets, state=None, steps=None):
-        prediction, state = self(inputs, state, steps)
+    def loss(self, inputs, targets, state=None):
+        prediction, state = self(inputs, state)
         return F.mse_loss(prediction, np.asarray(targets, dtype=prediction.dtype)), state
 
 
@@ -190,7 +186,7 @@ class TranslationModel(Module):
         return cls(canonical_cell_name(config["cell"]), config["hidden_size"],
                    config["embedding_dim"], config["kind"], config["reverse_source"])
 
-    def loss(self, inputs, targets, state=None, steps=None):
+    def loss(self, inputs, targets, state=None):
         logits = self.seq2seq(inputs, targets)
         return F.cross_entropy(logits, np.asarray(targets)), None
 

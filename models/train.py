@@ -6,10 +6,11 @@ k steps, carry the state from one chunk to the next but cut the graph there (det
 gradients flow back at most k steps; the gradients of all chunks are summed and the
 parameters take one step. With k = T both are the same computation.
 
-A model trains here if it has ``loss(inputs, targets, state=None, steps=None) -> (loss,
+A model trains here if it has ``loss(inputs, targets, state=None) -> (loss,
 state)`` with time-major ``inputs``/``targets`` (axis 0 is time), ``config()``, and
 ``parameters()``.
 """
+import contextlib
 import json
 import math
 import os
@@ -19,6 +20,8 @@ import numpy as np
 
 import minigrad as mg
 from minigrad.optim import SGD, Adam, clip_grad_norm, clip_grad_value
+
+from .regularizer import penalty_of, recording_unrolls
 
 
 class TrainingDiverged(RuntimeError):
@@ -56,41 +59,6 @@ def _unflatten_state(arrays, template_lengths):
     for layer, count in enumerate(template_lengths):
         layers.append(tuple(mg.Tensor(arrays[f"carry.{layer}.{i}"]) for i in range(count)))
     return layers
-
-
-# -- the recurrent-Jacobian regularizer --------------------------------------------------
-def output_gradients(loss, steps):
-    """dE/dh_{k+1} for every recorded step (constants for :func:`jacobian_penalty`)."""
-    outputs = [h for _, _, _, h in steps]
-    return [mg.Tensor(g.data) for g in
-            mg.grad(loss, outputs, retain_graph=True, allow_unused=True)]
-
-
-def jacobian_penalty(steps, upstream, eps=1e-12):
-    """Pascanu, Mikolov & Bengio (2013), eq. (9):
-
-        Omega = sum_k ( ||dE/dh_{k+1} dh_{k+1}/dh_k|| / ||dE/dh_{k+1}|| - 1 )^2
-
-    which asks each step to preserve the norm of the error signal flowing back through it.
-    As in the paper, dE/dh_{k+1} (``upstream``) is a constant; each step is recomputed from
-    its recorded input and a detached h_k, so Omega's gradient reaches the cell's weights
-    through dh_{k+1}/dh_k. ``steps`` holds ``(cell, x_k, state_k, h_{k+1})`` per step. Norms
-    are per example, the terms averaged over the batch. Uses second derivatives
-    (``mg.grad(create_graph=True)``).
-    """
-    total = None
-    for (cell, x, state, _), g in zip(steps, upstream):
-        h_previous = mg.Tensor(state[0].data, requires_grad=True)
-        fresh = (h_previous,) + tuple(mg.Tensor(s.data) for s in state[1:])
-        with mg.scope("jacobian_penalty"):
-            h_next = cell.output(cell(mg.Tensor(x.data), fresh))
-            back, = mg.grad(h_next, [h_previous], grad_outputs=g, create_graph=True)
-            upstream_norm = np.sqrt((g.data.astype(np.float64) ** 2).sum(axis=1)) + eps
-            ratio = ((back * back).sum(axis=1) + eps).sqrt() / \
-                mg.Tensor(upstream_norm.astype(back.dtype))
-            term = ((ratio - 1) ** 2).mean()
-        total = term if total is None else total + term
-    return total
 
 
 # -- checkpoints -------------------------------------------------------------------------
@@ -190,7 +158,8 @@ class Trainer:
     state of one step as the initial state of the next (the batches must then be
     contiguous streams, as :func:`models.charlm.stream_batch` makes). clip_norm /
     clip_value: gradient clipping; the norm reported is the one before clipping.
-    jacobian_penalty: weight of the Pascanu et al. (2013) regularizer (0: off).
+    jacobian_penalty: weight of the Pascanu et al. (2013) regularizer (0: off), computed
+    from the states of the model's own unrolls (:mod:`models.regularizer`).
     validate(model) -> float is run every ``validate_every`` steps and at the end.
     compile: capture the forward and backward of a step once per batch shape with
     :func:`minigrad.compile` and replay it after that (the regularizer, which takes second
@@ -241,9 +210,10 @@ class Trainer:
             stop = min(start + chunk, steps)
             piece_in = inputs if chunk >= steps else inputs[start:stop]
             piece_out = targets if chunk >= steps else targets[start:stop]
-            recorded = [] if self.jacobian_weight else None
-            with mg.scope(f"chunk={start // chunk}"):
-                loss, state = model.loss(piece_in, piece_out, state, steps=recorded)
+            recording = recording_unrolls() if self.jacobian_weight else \
+                contextlib.nullcontext()
+            with mg.scope(f"chunk={start // chunk}"), recording as unrolls:
+                loss, state = model.loss(piece_in, piece_out, state)
             value = loss.item()
             if not math.isfinite(value):
                 self.optimizer.zero_grad()
@@ -251,9 +221,8 @@ class Trainer:
                                        f"before updating the parameters")
             weight = (stop - start) / steps
             objective = loss * weight
-            if recorded:
-                upstream = output_gradients(loss, recorded)
-                objective = objective + jacobian_penalty(recorded, upstream) * \
+            if self.jacobian_weight:
+                objective = objective + penalty_of(loss, unrolls) * \
                     (self.jacobian_weight * weight)
             objective.backward()
             total += value * weight

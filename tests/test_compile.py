@@ -255,7 +255,7 @@ class Tagger(mg.nn.Module):
         super().__init__()
         self.net = models.ManyToMany(models.LSTMCell(3, 8), 4)
 
-    def loss(self, inputs, targets, state=None, steps=None):
+    def loss(self, inputs, targets, state=None):
         logits, state = self.net(mg.Tensor(inputs), state)
         return F.cross_entropy(logits, targets), state
 

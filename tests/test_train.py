@@ -1,5 +1,5 @@
-"""BPTT training: truncation, gradients against finite differences, clipping, the
-recurrent-Jacobian regularizer, checkpoints, resume, NaN and Ctrl-C handling."""
+"""BPTT training: truncation, gradients against finite differences, clipping, checkpoints,
+resume, NaN and Ctrl-C handling (the regularizer: test_regularizer.py)."""
 import hashlib
 
 import numpy as np
@@ -14,8 +14,6 @@ from models.train import (
     Trainer,
     TrainingDiverged,
     detach_state,
-    jacobian_penalty,
-    output_gradients,
     read_checkpoint,
 )
 
@@ -166,55 +164,6 @@ def test_trainer_reports_the_norm_before_clipping(rng):
                       clip_norm=expected / 10, progress=False)
     _, norm = trainer.train_step(inputs, targets)
     assert norm == pytest.approx(expected, rel=1e-9)
-
-
-# -- the Pascanu et al. regularizer -------------------------------------------------------
-def test_jacobian_penalty_matches_the_closed_form_for_a_tanh_rnn(rng):
-    model = to_float64(tiny_lm("rnn", hidden=4))
-    inputs, targets = random_batch(rng, 5, 2, 3)
-    steps = []
-    loss, _ = model.loss(inputs, targets, steps=steps)
-    upstream = output_gradients(loss, steps)
-    value = jacobian_penalty(steps, upstream).item()
-    w_hh = model.layers[0].weight_hh.numpy()
-    expected = 0.0
-    for (_, _, _, h_next), g in zip(steps, upstream):
-        h, g = h_next.numpy(), g.numpy()
-        back = (g * (1 - h ** 2)) @ w_hh          # g dh_{k+1}/dh_k = g diag(1 - h^2) W_hh
-        ratio = np.linalg.norm(back, axis=1) / np.linalg.norm(g, axis=1)
-        expected += ((ratio - 1) ** 2).mean()
-    assert value == pytest.approx(expected, rel=1e-6)
-
-
-def test_jacobian_penalty_gradient_matches_finite_differences(rng):
-    model = to_float64(tiny_lm("gru", hidden=3, embedding_dim=2))
-    inputs, targets = random_batch(rng, 4, 2, 3)
-    steps = []
-    loss, _ = model.loss(inputs, targets, steps=steps)
-    upstream = output_gradients(loss, steps)
-    cell = model.layers[0]
-    params = [cell.weight_hh, cell.bias_hh]
-    grads = mg.grad(jacobian_penalty(steps, upstream), params)
-
-    def penalty():
-        return jacobian_penalty(steps, upstream).item()
-
-    for g, n in zip(grads, finite_difference(penalty, params)):
-        np.testing.assert_allclose(g.numpy(), n, rtol=1e-5, atol=1e-8)
-
-
-def test_training_with_the_jacobian_penalty_changes_the_update(rng):
-    inputs, targets = random_batch(rng, 6, 2, 3)
-    updates = []
-    for weight in (0.0, 1.0):
-        mg.manual_seed(0)
-        model = to_float64(tiny_lm("rnn"))
-        trainer = Trainer(model, None, optimizer=SGD(model.parameters(), lr=0.0),
-                          jacobian_penalty=weight, progress=False)
-        trainer.compute_gradients(inputs, targets)
-        updates.append(grads_of(model))
-    assert not np.allclose(updates[0]["rnn.layer0.weight_hh"], updates[1]["rnn.layer0.weight_hh"])
-    np.testing.assert_allclose(updates[0]["head.weight"], updates[1]["head.weight"])
 
 
 # -- learning, sampling, checkpoints -----------------------------------------------------

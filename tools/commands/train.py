@@ -397,8 +397,6 @@ def run_copy(args):
 # -- sequence to sequence ----------------------------------------------------------------
 def run_seq2seq(args):
     _check_common(args)
-    if args.jacobian_penalty:
-        raise CommandError("--jacobian-penalty: not available for seq2seq")
     config = _settle(args, "seq2seq")
     mg.manual_seed(args.seed)
     if config:
