@@ -77,7 +77,7 @@ def test_rnn_penalty_is_001s_formula_on_the_pre_activation():
     assert value == pytest.approx(numpy_rnn_penalty(model, inputs, targets), rel=1e-10)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "peepholelstm", "coupledlstm"])
+@pytest.mark.parametrize("cell", ["lstm", "peephole_lstm", "coupled_lstm"])
 def test_lstm_penalty_regularises_the_hidden_and_the_cell_path(cell):
     """One sum per state tensor: h with dh_{k+1}/dh_k (c_k held, it is not downstream of
     h_k) and c with the true dc_{k+1}/dc_k of tools.jacobian, each against its own
