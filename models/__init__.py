@@ -11,6 +11,7 @@ from .leaky import LeakyRNNCell
 from .lstm import LSTMCell
 from .peephole import PeepholeLSTMCell
 from .registry import CELLS, make_cell
+from .pytorch_rnn import GRU, LSTM, RNN
 from .rnn import RNNCell
 from .seq2seq import Seq2Seq
 from .sequence import run_sequence
@@ -19,6 +20,9 @@ from .tcn import TCN, CausalConv1d, TemporalBlock
 from .topology import ConditionalManyToMany, ManyToMany, ManyToOne, OneToMany, feed_back
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "CELLS",
     "TCN",
     "Bidirectional",
