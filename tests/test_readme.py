@@ -35,6 +35,7 @@ def test_readme_tour_runs(tmp_path, monkeypatch, capsys):
     assert "lstm.svg" in out.splitlines()
     assert "(5, 2, 8, 8) True" in out
     assert "(16, 3) 3 48 [0.01]" in out
+    assert "['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0'] (20, 4, 32) (4, 4, 16)" in out
     reached = dict(line.split() for line in out.splitlines()
                    if line.startswith(("RNNCell ", "LSTMCell ")))
     assert float(reached["LSTMCell"]) > 1e6 * float(reached["RNNCell"])   # the RNN forgets
