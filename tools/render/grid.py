@@ -12,7 +12,7 @@ initial state), whatever the scopes say.
 from dataclasses import dataclass, field
 
 from .graph import INPUT, PARAMETER, STATE
-from .picture import CELL, DELAY, RECURRENT, STATE_VALUE, Box, Line
+from .picture import CELL, DELAY, RECURRENT, STACK, STATE_VALUE, Box, Line
 from .steps import state_name, step_places
 
 STEP, BEFORE, AFTER, INITIAL, INPUT_MARK, OUTPUT_MARK, FREE = (
@@ -309,6 +309,33 @@ def _markers(graph, picture, grid):
     picture.lines = lines
 
 
+def _layer_to_layer(picture, grid):
+    """A row whose x_t is the row below's y_t (a stacked layer reading the layer below):
+    draw that as one short edge per step, y_t straight up into x_t, instead of a bus out to the
+    stacked sequence and back."""
+    boxes = picture.boxes
+    inputs = {(b.frame, b.t): b for b in boxes.values() if b.role == INPUT_MARK}
+    replaced, kept = set(), []
+    for line in picture.lines:
+        a, b = boxes[line.source], boxes[line.target]
+        if a.role == OUTPUT_MARK and b.role == BEFORE and b.row > grid.frames[a.frame].row:
+            column = grid.frames[a.frame].column(a.t)
+            partner = [m for (frame, t), m in inputs.items()
+                       if grid.frames[frame].row == b.row and grid.frames[frame].column(t) == column]
+            if partner:
+                kept.append(Line(a.id, partner[0].id, line.kind, "", 0, set(line.sources),
+                                 set(line.pairs)))
+                replaced.add(b.id)
+                continue
+        kept.append(line)
+    picture.lines = kept
+    for box_id in replaced:
+        box = boxes[box_id]
+        if box.kind == STACK and not any(line.target == box_id for line in kept):
+            name, _, shape = box.label.partition("\n")
+            box.label = f"{name} = the y_t\nof the row below {shape}"
+
+
 def _name_initial_states(picture, grid):
     for box in picture.boxes.values():
         if box.role == INITIAL:
@@ -337,6 +364,7 @@ def arrange(graph, picture):
     _roles(graph, picture, grid)
     _constants(picture)
     _markers(graph, picture, grid)
+    _layer_to_layer(picture, grid)
     _name_initial_states(picture, grid)
     for line in picture.lines:
         a, b = picture.boxes[line.source], picture.boxes[line.target]

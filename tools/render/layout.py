@@ -266,6 +266,10 @@ class Layouter:
         columns = {}
         for b in ids:
             columns.setdefault(level[b], []).append(b)
+        for col in columns.values():   # what feeds another row goes on top, clear of the rest
+            col.sort(key=lambda b: any(self.picture.lines[i].target not in inside and
+                                       self.picture.boxes[self.picture.lines[i].target].role
+                                       in (BEFORE, AFTER) for i in self.outs.get(b, [])))
         pos, x, height = {}, 0.0, 0.0
         for _, col in sorted(columns.items()):
             w = max(self.sizes[b][0] for b in col)
@@ -345,7 +349,7 @@ class Layouter:
                 r = grid.frames[b.frame].row
                 if a.id not in param_lanes[r]:
                     param_lanes[r].append(a.id)
-            elif a.role == OUTPUT_MARK:
+            elif a.role == OUTPUT_MARK and b.role != INPUT_MARK:
                 r = grid.frames[a.frame].row
                 if b.id not in out_lanes[r]:
                     out_lanes[r].append(b.id)
@@ -546,6 +550,8 @@ class Layouter:
                 routes[i] = s_curve(_top(na), _bottom(nb))
             elif b.role == OUTPUT_MARK:
                 routes[i] = self._clear(s_curve(_top(na), _bottom(nb)), na, nb, (a.frame, a.t))
+            elif a.role == OUTPUT_MARK and b.role == INPUT_MARK:
+                routes[i] = polyline([_top(na), _bottom(nb)])
             elif a.role == OUTPUT_MARK:
                 r = fa.row
                 lane_y = self.rows[r]["out_lane_y"][self.out_lanes[r].index(b.id)]
@@ -682,8 +688,10 @@ class Layouter:
                 frame = grid.frames[f]
                 c0 = self.column_x[frame.offset][0]
                 g = self.rows[r]
-                texts.append((f"row_{r}_{len(texts)}", name, c0 + len(name) * 3.3,
-                              g["cluster"][1] + 7, {"fontsize": "10", "fontcolor": "#4a4f6a"}))
+                x = c0 - 8 - len(name) * 2.9 if frame.offset == 0 else c0 + len(name) * 2.9
+                y = g["cluster"][1] - 8 if frame.offset == 0 else g["cluster"][1] + 7
+                texts.append((f"row_{r}_{len(texts)}", name, x, y,
+                              {"fontsize": "10", "fontcolor": "#4a4f6a"}))
         for (frame_key, t), note in self.notes.items():
             frame = grid.frames.get(frame_key)
             if frame is None or (frame_key, t) not in self.step_rects:
