@@ -567,6 +567,10 @@ class Layouter:
                 first = s_curve(_top(na), _bottom(nb)) if nb[1] > na[1] else \
                     s_curve(_right(na), _left(nb), vertical=False)
                 routes[i] = self._clear(first, na, nb, (b.frame, b.t))
+            elif a.role == BEFORE and b.role == AFTER and nb[0] > self.column_x[-1][1]:
+                # from the left margin to the right one: over the top of the row
+                over = self.rows[min(b.row, len(self.rows) - 1)]["top"] + 6 + 5 * (i % 4)
+                routes[i] = polyline([_top(na), (na[0], over), (nb[0], over), _top(nb)])
             else:
                 routes[i] = self._plain(na, nb)
 
