@@ -3,6 +3,7 @@ is either complete or absent; read back without pickle."""
 import contextlib
 import math
 import os
+import re
 import tempfile
 import zipfile
 
@@ -12,15 +13,46 @@ FORMAT_KEY = "__minigrad_format__"
 FORMAT_VERSION = 1
 
 
+def _process_is_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:        # it exists but belongs to someone else, or the test is unsupported
+        return True
+    return True
+
+
+def remove_stale_temporaries(path):
+    """Delete the temporary files that writes of ``path`` left behind when their process was
+    killed: ``.<name>.<pid>-<random>.tmp`` beside it, whose process is gone (or is this one,
+    which writes one file at a time). Temporaries of other files are left alone."""
+    folder, name = os.path.split(os.path.abspath(path))
+    pattern = re.compile(rf"\.{re.escape(name)}\.(\d+)-[A-Za-z0-9_]+\.tmp")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match and (int(match.group(1)) == os.getpid()
+                      or not _process_is_alive(int(match.group(1)))):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, entry))
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode="wb"):
-    """A file to write ``path`` through: a temporary file beside it, renamed onto ``path``
-    only once everything is written, and removed if anything fails."""
+    """A file to write ``path`` through: a temporary file beside it
+    (``.<name>.<pid>-<random>.tmp``), renamed onto ``path`` only once everything is
+    written, and removed if anything fails. Temporaries that killed writes of ``path`` left
+    are removed first."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-",
-                                         suffix=os.path.splitext(path)[1])
+    remove_stale_temporaries(path)
+    handle, temporary = tempfile.mkstemp(
+        dir=folder, prefix=f".{os.path.basename(path)}.{os.getpid()}-", suffix=".tmp")
     try:
         with os.fdopen(handle, mode) as f:
             yield f

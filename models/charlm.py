@@ -117,6 +117,17 @@ class CharLM(Module):
                              dtype=self.dtype)
         return self.embedding(np.asarray(indices))
 
+    def _check_indices(self, indices):
+        size = len(self.vocabulary)
+        if indices.dtype.kind not in "iu":
+            raise ValueError(f"CharLM: indices must be integers in [0, {size}) (positions in "
+                             f"the vocabulary), got {indices.dtype} values of shape "
+                             f"{indices.shape}")
+        if indices.size and (indices.min() < 0 or indices.max() >= size):
+            raise ValueError(f"CharLM: indices must be integers in [0, {size}) (positions in "
+                             f"the vocabulary), got values from {indices.min()} to "
+                             f"{indices.max()}")
+
     def initial_state(self, batch):
         return [cell.initial_state(batch, self.dtype) for cell in self.layers]
 
@@ -130,6 +141,7 @@ class CharLM(Module):
         indices = np.asarray(indices)
         if indices.ndim != 2:
             raise ValueError(f"CharLM: indices must have shape (T, batch), got {indices.shape}")
+        self._check_indices(indices)
         state = self.initial_state(indices.shape[1]) if state is None else list(state)
         x, final = self.rnn(self.embed(indices), state)
         with mg.scope("head"):
@@ -164,10 +176,13 @@ class CharLM(Module):
         """``prefix`` followed by ``n`` characters drawn one at a time from
         softmax(logits / temperature) and fed back; ``temperature=0`` takes the most likely
         character each time. An empty prefix starts from a newline (or the first symbol)."""
-        if temperature < 0:
-            raise ValueError(f"sample: temperature must be >= 0, got {temperature}")
-        if n < 0:
-            raise ValueError(f"sample: n must be >= 0, got {n}")
+        if not isinstance(temperature, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(temperature) or temperature < 0:
+            raise ValueError(f"sample: temperature must be a finite number >= 0 (0: the most "
+                             f"likely character), got {temperature!r}")
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"sample: n (characters to draw) must be an integer >= 0, "
+                             f"got {n!r}")
         rng = np.random.default_rng(seed)
         start = prefix or ("\n" if "\n" in self.vocabulary.index else self.vocabulary.symbols[0])
         indices = self.vocabulary.encode(start)

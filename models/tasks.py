@@ -192,6 +192,10 @@ class TranslationModel(Module):
 
     def translate(self, digits):
         """Greedy decoding of one digit string."""
+        if not isinstance(digits, str) or not digits or not all(c in "0123456789"
+                                                               for c in digits):
+            raise ValueError(f"translate: digits must be a non-empty string of the digits "
+                             f"0-9, got {digits!r}")
         source = np.array([[int(d)] for d in digits], dtype=np.int64)
         tokens = np.asarray(self.seq2seq.greedy_decode(source, 8 * len(digits) + 2))
         out = []

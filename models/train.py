@@ -14,6 +14,8 @@ import contextlib
 import json
 import math
 import os
+import signal
+import threading
 import time
 
 import numpy as np
@@ -21,6 +23,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.optim import SGD, Adam, clip_grad_norm, clip_grad_value
 
+from .registry import canonical_cell_name
 from .regularizer import penalty_of, recording_unrolls
 
 
@@ -149,6 +152,40 @@ def make_optimizer(name, params, lr):
     raise ValueError(f"optimizer must be 'adam' or 'sgd', got {name!r}")
 
 
+@contextlib.contextmanager
+def deferred_interrupt():
+    """Hold a Ctrl-C (SIGINT) that arrives inside the block until the block is done, so that
+    the parameter update and the step count change together. Only the main thread receives
+    signals; elsewhere (or when SIGINT is ignored) the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        previous(signal.SIGINT, received[0])
+
+
+def thin_history(history, keys, limit):
+    """Keep every other point of the series ``keys`` (always the latest) once they hold
+    more than ``limit`` points."""
+    length = len(history[keys[0]])
+    if length <= limit:
+        return
+    keep = range(length - 1, -1, -2)
+    for key in keys:
+        series = history[key]
+        history[key] = [series[i] for i in reversed(keep)]
+
+
 # -- the trainer -------------------------------------------------------------------------
 class Trainer:
     """Train ``model`` on ``batches(step) -> (inputs, targets)`` (deterministic in the step,
@@ -161,11 +198,20 @@ class Trainer:
     jacobian_penalty: weight of the Pascanu et al. (2013) regularizer (0: off), computed
     from the states of the model's own unrolls (:mod:`models.regularizer`).
     validate(model) -> float is run every ``validate_every`` steps and at the end.
+    settings: a JSON-able dict of run options saved with the checkpoint and restored on
+    resume (the command line compares them with the options given).
     compile: capture the forward and backward of a step once per batch shape with
     :func:`minigrad.compile` and replay it after that (the regularizer, which takes second
     derivatives, always runs eagerly); its first replay is checked against an eager run,
     and training goes on eagerly if they differ.
+
+    ``history`` holds at most ``history_limit`` points per series, so a checkpoint's size
+    does not grow with the steps: the training loss and gradient norm of every
+    ``history_stride``-th step (the stride doubles, and every other point goes, when the
+    limit is reached), and the validation scores, thinned the same way.
     """
+
+    history_limit = 1000
 
     def __init__(self, model, batches, optimizer="adam", lr=2e-3, tbptt=None,
                  carry_state=False, clip_norm=None, clip_value=None, jacobian_penalty=0.0,
@@ -191,6 +237,8 @@ class Trainer:
         self.compiled = mg.compile(self._forward_backward, check="first") \
             if compile and not jacobian_penalty else None
         self.history = {"step": [], "loss": [], "grad_norm": [], "val_step": [], "val": []}
+        self.history_stride = 1
+        self._updating = False
 
     # -- one step ----------------------------------------------------------------------
     def compute_gradients(self, inputs, targets):
@@ -276,6 +324,9 @@ class Trainer:
         """One update: gradients (full or truncated BPTT), clipping, optimizer step.
         Returns (loss, gradient norm before clipping). Raises TrainingDiverged, leaving the
         parameters as they were, if the loss or the gradient is not finite."""
+        return self._step(inputs, targets, record=False)
+
+    def _step(self, inputs, targets, record):
         loss, state = self.compute_gradients(inputs, targets)
         params = self.optimizer.params
         if self.clip_norm is not None:
@@ -288,11 +339,34 @@ class Trainer:
                                    f"before updating the parameters")
         if self.clip_value is not None:
             clip_grad_value(params, self.clip_value)
-        self.optimizer.step()
-        self.optimizer.zero_grad()
-        self.carry = state if self.carry_state else None
-        self.step += 1
+        # the weights, the step count and the history change together: a Ctrl-C waits
+        # until all are done; anything else raised in between marks the state as torn
+        with deferred_interrupt():
+            self._updating = True
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+            self.carry = state if self.carry_state else None
+            self.step += 1
+            if record:
+                self._record_history(self.step, loss, norm)
+            self._updating = False
         return loss, norm
+
+    def _record_history(self, step, loss, norm):
+        """Every ``history_stride``-th step, and the latest one (replaced by the next)."""
+        history, keys = self.history, ("step", "loss", "grad_norm")
+        if history["step"] and history["step"][-1] % self.history_stride:
+            for key in keys:
+                history[key].pop()
+        for key, value in zip(keys, (step, loss, norm)):
+            history[key].append(value)
+        if len(history["step"]) > self.history_limit:
+            self.history_stride *= 2
+            last = len(history["step"]) - 1
+            keep = [i for i, s in enumerate(history["step"])
+                    if s % self.history_stride == 0 or i == last]
+            for key in keys:
+                history[key] = [history[key][i] for i in keep]
 
     # -- the loop ----------------------------------------------------------------------
     def fit(self, steps):
@@ -310,11 +384,8 @@ class Trainer:
                              f"{self.max_seconds:g} s reached")
                     break
                 inputs, targets = self.batches(self.step)
-                loss, norm = self.train_step(inputs, targets)
+                loss, norm = self._step(inputs, targets, record=True)
                 tokens += int(np.prod(np.shape(inputs)[:2]))
-                self.history["step"].append(self.step)
-                self.history["loss"].append(loss)
-                self.history["grad_norm"].append(norm)
                 elapsed = time.perf_counter() - window_start
                 postfix = {"loss": f"{loss:.4f}", "grad_norm": f"{norm:.3g}",
                            "tok/s": f"{tokens / max(elapsed, 1e-9):.0f}"}
@@ -332,7 +403,12 @@ class Trainer:
                     self.save(self.checkpoint)
         except KeyboardInterrupt:
             bar.close()
-            if self.checkpoint:
+            if self._updating:
+                self._updating = False
+                self.log(f"interrupted inside the parameter update of step {self.step + 1}: "
+                         f"the weights no longer match a step count, so the last checkpoint "
+                         f"is kept")
+            elif self.checkpoint:
                 self.save(self.checkpoint)
                 self.log(f"interrupted at step {self.step}: checkpoint saved to "
                          f"{self.checkpoint}")
@@ -351,17 +427,21 @@ class Trainer:
         self.model.train()
         self.history["val_step"].append(self.step)
         self.history["val"].append(value)
+        thin_history(self.history, ("val_step", "val"), self.history_limit)
         return value
 
     # -- checkpoints -------------------------------------------------------------------
     def save(self, path):
         progress = {"step": self.step, "history": self.history, "settings": self.settings,
+                    "history_stride": self.history_stride,
                     "carry_layers": None if self.carry is None else [len(s) for s in self.carry]}
         return save_checkpoint(path, self.model, self.optimizer, progress, self.carry)
 
     def resume(self, path):
         """Load weights, optimizer state, step, history and carried state from ``path``."""
         arrays, config = read_checkpoint(path)
+        if "cell" in config:
+            config = {**config, "cell": canonical_cell_name(config["cell"])}
         if config != self.model.config():
             raise CheckpointError(f"checkpoint {path}: was made for a different model "
                                   f"({_describe_difference(config, self.model.config())})")
@@ -378,12 +458,14 @@ class Trainer:
         if progress:
             try:
                 step, history = int(progress["step"]), progress["history"]
+                stride = int(progress.get("history_stride", 1))
                 layers = progress.get("carry_layers")
                 carry = _unflatten_state(arrays, layers) if layers else None
             except (KeyError, TypeError, ValueError) as exc:
                 raise CheckpointError(f"checkpoint {path}: its training progress is "
                                       f"incomplete ({type(exc).__name__}: {exc})") from None
             self.step, self.history, self.carry = step, history, carry
+            self.history_stride = stride
         return self
 
 
