@@ -71,6 +71,25 @@ def test_clipping_prevents_divergence(out):
     assert clipped["max_loss"] < 10
 
 
+def test_regularizer_keeps_the_error_signal_flatter(out):
+    results = experiments.run("regularizer", out, quick=True, log=_quiet)
+    with_penalty, without = results["penalty weight 1"], results["penalty weight 0"]
+    assert results["flatter_with_penalty"]
+    assert with_penalty["log10_ratio"] > -1 > -5 > without["log10_ratio"]
+    assert with_penalty["omega"] < results["initial"]["omega"] < without["omega"]
+    assert results["helps_on_adding"] == (
+        with_penalty["mse"] < min(without["mse"], 1 / 6))
+    assert (out / "regularizer.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_experiment_command_runs_the_regularizer(tmp_path, capsys):
+    assert main(["experiment", "regularizer", "--quick", "-o", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "prediction: the penalty keeps ||dL/dh_t|| flatter -> yes" in printed
+    assert "predicting the mean" in printed
+    assert (tmp_path / "regularizer.png").exists()
+
+
 def test_experiment_command_rejects_unknown_name(capsys):
     assert main(["experiment", "nonexistent"]) == 2
     assert "nonexistent" in capsys.readouterr().err

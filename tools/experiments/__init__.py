@@ -14,6 +14,7 @@ EXPERIMENTS = {
     "time_delay": "(6) time delay D: decay ~ lambda^(T/D)",
     "adding": "(7) adding problem T=100: LSTM solves it, a tanh RNN does not",
     "seq2seq_reversal": "(8) seq2seq with a reversed source learns faster",
+    "regularizer": "(9) the Pascanu et al. regularizer keeps ||dL/dh_t|| flatter",
 }
 """Name -> the claim it reproduces, in the lecture's order."""
 
