@@ -5,9 +5,15 @@ after every node that uses its output: nodes are numbered as they are made, a no
 always made after its inputs, so the reverse of that numbering is a topological order.
 Before a node's VJPs run, its saved tensors are checked for in-place changes made since
 the node was made (see :mod:`minigrad.tensor`). Gradients of tensors used more than once
-are added up; the sums the engine makes itself
-are updated in place. A plain backward runs every VJP on bare arrays and wraps only the
-gradients it hands back; ``create_graph=True`` runs the same VJPs on Tensors, recorded.
+are added up; the sums the engine makes itself are updated in place. A plain backward
+runs every VJP on bare arrays and wraps only the gradients it hands back;
+``create_graph=True`` runs the same VJPs on Tensors, recorded.
+
+Two ops have a second, faster route in a plain backward (``Op.outer``: matmul and linear
+defer a weight's ``a^T b`` terms to one matmul; ``Op.scatter``: getitem adds into one
+buffer). The ``defvjp`` line stays the definition: ``create_graph=True`` and
+``detect_anomaly()`` run it, so that every gradient is checked there and named by its op,
+and tests/test_engine_routes.py checks that both routes agree for every op that has two.
 """
 import operator
 
@@ -236,6 +242,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
     if retain_graph is None:
         retain_graph = create_graph
     recorded = create_graph
+    fast = not recorded and not state.anomaly
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     found = [None] * (0 if inputs is None else len(inputs))
     sums = _Gradients(in_place=not recorded, check_finite=state.anomaly)
@@ -267,7 +274,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                     node.parents = None
                 if recorded:
                     out, values = t, parents
-                elif op.scatter is not None:
+                elif op.scatter is not None and fast:
                     if needed is None or id(parents[0]) in needed:
                         sums.scatter(parents[0], g, node)
                     continue
@@ -281,7 +288,7 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                                 (needed is None or id(p) in needed):
                             add(p, gp, node)
                     continue
-                deferred = () if op.outer is None or recorded else \
+                deferred = () if op.outer is None or not fast else \
                     _defer(sums, op.outer, g, out, parents, values, kwargs, needed)
                 for i, p in enumerate(parents):
                     if p.requires_grad and i not in deferred and \

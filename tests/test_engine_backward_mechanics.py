@@ -224,3 +224,51 @@ def test_numpy_scalars_make_tensors_of_the_default_backend(value):
     assert t.backend == mg.get_backend() and t.grad.shape == ()
     s = 1 / (1 + np.exp(-0.25))
     assert abs(t.grad.item() - s * (1 - s)) < 1e-15
+
+
+# -- who owns a gradient: the engine adds in place only into sums it made itself ----------
+def test_a_gradient_shared_by_two_tensors_is_not_added_into():
+    """add's VJP hands the same array to a and b; a's later term must not land in b's."""
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    other = a * 5.0                              # made first, so its backward runs last
+    total = (a + b) * leaf([1.0, 10.0], requires_grad=False)
+    (total.sum() + other.sum()).backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 10.0])
+    np.testing.assert_array_equal(a.grad.numpy(), [6.0, 15.0])
+
+
+def test_a_sliced_tensor_sharing_a_gradient_is_not_scattered_into():
+    """The scatter of x[1:] must not add into the array x shares with y."""
+    x, y = leaf([1.0, 2.0, 3.0]), leaf([0.0, 0.0, 0.0])
+    part = x[1:] * 2.0                           # made first: its scatter comes last
+    loss = ((x + y) * leaf([1.0, 2.0, 3.0], requires_grad=False)).sum() + part.sum()
+    loss.backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 4.0, 5.0])
+
+
+_identity = mg.ops.primitive("identity")(lambda xp, x: x.copy())
+mg.ops.defvjp(_identity, lambda g, out, x: g)      # returns its input: the caller's array
+
+
+def test_a_vjp_returning_its_input_does_not_let_the_engine_write_into_it():
+    x = leaf([1.0, 2.0])
+    square = (x * x).sum()                       # made first: its term reaches x last
+    y = _identity(x).retain_grad()
+    loss = (y * 3.0).sum() + square
+    loss.backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [5.0, 7.0])
+
+
+@pytest.mark.parametrize("how", ["backward", "grad"])
+def test_x_used_twice_leaves_the_callers_gradient_untouched(how):
+    x = leaf([1.0, 2.0])
+    seed = mg.Tensor(np.array([1.0, 10.0]))
+    if how == "backward":
+        (x + x).backward(seed)
+        g = x.grad
+    else:
+        g, = mg.grad(x + x, [x], [seed])
+    np.testing.assert_array_equal(seed.numpy(), [1.0, 10.0])
+    np.testing.assert_array_equal(g.numpy(), [2.0, 20.0])

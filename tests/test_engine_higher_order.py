@@ -35,12 +35,17 @@ SMOOTH = {
     "getitem_repeats": (lambda x: x[index_array([0, 0, -1])] ** 2, floats()),
     "concat_stack": (lambda x: mg.concat([mg.stack([x, x * x]), x.exp()[None]]), floats()),
     "matmul": (lambda x: x @ x.T @ x if x.ndim == 2 else x @ x * x, floats()),
+    "linear": (lambda x: F.linear(x, _rows(x), _rows(x).sum(axis=1)).tanh(), floats()),
     "softmax": (lambda x: F.softmax(x), floats()),
     "log_softmax": (lambda x: F.log_softmax(x, axis=0), floats()),
     "logsumexp": (lambda x: F.logsumexp(x * x), floats()),
     "mse_loss": (lambda x: F.mse_loss(x.tanh(), x * 0.5 + 1.0), floats()),
     "relu_abs_far_from_zero": (lambda x: (x * x + 1).relu() * (x * x + 1).abs(), floats()),
 }
+
+
+def _rows(x):
+    return x.reshape(-1, x.shape[-1])
 
 
 @pytest.mark.parametrize("name", sorted(SMOOTH))
@@ -65,6 +70,21 @@ def test_second_derivatives_of_binary_ops_and_cross_entropy(data):
     assert gradgradcheck(lambda x, y: F.cross_entropy(x * y, targets), [a, b])
     condition = index_array(np.arange(a.numel()).reshape(shape) % 2 == 0)
     assert gradgradcheck(lambda x, y: mg.where(condition, x * y, y.log()), [a, b])
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_second_derivatives_of_linear(data):
+    """linear's defvjp lines run only when the backward is recorded (a plain backward takes
+    the deferred route): gradgradcheck reaches them, with and without bias, for x of 1-3
+    axes."""
+    lead = data.draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    features_in, features_out = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    x = leaf(data.draw(arrays(lead + (features_in,))))
+    weight = leaf(data.draw(arrays((features_out, features_in))))
+    bias = leaf(data.draw(arrays((features_out,))))
+    assert gradgradcheck(lambda x, w, b: F.linear(x, w, b).tanh() * w.sum(), [x, weight, bias])
+    assert gradgradcheck(lambda x, w: F.linear(x * x, w).sigmoid(), [x, weight])
 
 
 FUNCTIONS = {

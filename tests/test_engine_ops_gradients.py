@@ -273,3 +273,21 @@ def test_gradient_in_the_exponent_of_a_negative_base_is_caught_by_anomaly_mode()
     out = (mg.tensor([-2.0, -2.0], dtype="float64") ** exponent).sum()
     with mg.detect_anomaly(), pytest.raises(FloatingPointError, match="backward of pow"):
         out.backward()
+
+
+@pytest.mark.parametrize("axis, keepdims, expected", [
+    (None, False, [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]),
+    (0, False, [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
+    (1, True, [[0.5, 0.0, 0.5], [1 / 3, 1 / 3, 1 / 3]]),
+    ((0, 1), True, [[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]),
+])
+def test_max_shares_the_gradient_equally_among_ties(axis, keepdims, expected):
+    """Ties at the maximum split its gradient equally (the subgradient NumPy users expect,
+    and what PyTorch's amax does); worked out by hand for each axis."""
+    x = leaf([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
+    out = x.max(axis=axis, keepdims=keepdims)
+    upstream = np.arange(1.0, out.numel() + 1).reshape(out.shape)
+    (out * leaf(upstream, requires_grad=False)).sum().backward()
+    scale = np.broadcast_to(np.asarray(upstream).reshape(
+        np.amax(np.zeros((2, 3)), axis=axis, keepdims=True).shape), (2, 3))
+    np.testing.assert_allclose(x.grad.numpy(), np.asarray(expected) * scale)

@@ -87,3 +87,11 @@ def test_a_nan_derivative_fails_the_check():
     with np.errstate(invalid="ignore"), pytest.raises(
             GradcheckError, match=r"input element 0: analytic .*1\.0\) vs numeric .*nan"):
         gradcheck(lambda t: (t.log() * 0.0) + t, [x])
+
+
+def test_gradgradcheck_checks_the_recorded_first_derivative_too():
+    """A wrong VJP differentiates consistently (2.1 x has derivative 2.1 both ways), so only
+    the check of the first derivative against finite differences catches it."""
+    x = leaf([0.5, -1.0, 2.0])
+    with pytest.raises(GradcheckError, match="gradgradcheck \\(recorded first derivative\\)"):
+        gradgradcheck(lambda t: _wrong_square(t), [x])
