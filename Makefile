@@ -35,7 +35,7 @@ gallery: $(STAMP) dot
 	$(BIN)/python -m tools.gallery
 
 lint: $(STAMP)
-	$(BIN)/ruff check minigrad models tools tests
+	$(BIN)/ruff check minigrad models tools tests examples
 
 clean:
 	rm -rf $(VENV) out

@@ -212,6 +212,11 @@ class Tensor:
         """int64 values (indices), cut from the graph: integers carry no gradient."""
         return Tensor(self.data.astype(np.int64))
 
+    def new_zeros(self, *size):
+        """Zeros of shape ``size`` with this tensor's dtype and backend."""
+        size = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else size
+        return Tensor(self.xp.zeros(size, dtype=self.dtype))
+
     def clone(self): return ops.clone(self)
     def view(self, *shape): return self.reshape(*shape)
     def t(self): return ops.t(self)

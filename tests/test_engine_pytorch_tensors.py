@@ -83,6 +83,14 @@ def test_casts():
         x.to("tpu")
 
 
+def test_new_zeros_takes_dtype_and_backend_from_the_tensor():
+    x = leaf([1.0, 2.0])
+    zeros = x.new_zeros(2, 3)
+    assert zeros.shape == (2, 3) and zeros.dtype == np.float64 and x.new_zeros((4,)).shape == (4,)
+    assert zeros.backend == x.backend and not zeros.requires_grad
+    np.testing.assert_array_equal(zeros.numpy(), np.zeros((2, 3)))
+
+
 def test_clone_and_detach():
     x = leaf([1.0, 2.0])
     copy = x.clone()
