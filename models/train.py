@@ -327,6 +327,12 @@ class Trainer:
         return self._step(inputs, targets, record=False)
 
     def _step(self, inputs, targets, record):
+        carried = _first_tensor(self.carry) if self.carry_state else None
+        if carried is not None and carried.shape[0] != np.shape(inputs)[1]:
+            raise CheckpointError(f"Trainer: the carried state is for a batch of "
+                                  f"{carried.shape[0]} streams, but the batch of step "
+                                  f"{self.step + 1} has {np.shape(inputs)[1]}; resume with the "
+                                  f"batch size the checkpoint was trained with")
         loss, state = self.compute_gradients(inputs, targets)
         params = self.optimizer.params
         if self.clip_norm is not None:
@@ -467,6 +473,12 @@ class Trainer:
             self.step, self.history, self.carry = step, history, carry
             self.history_stride = stride
         return self
+
+
+def _first_tensor(state):
+    if state is None or isinstance(state, mg.Tensor):
+        return state
+    return next((t for t in map(_first_tensor, state) if t is not None), None)
 
 
 def _describe_difference(saved, wanted):

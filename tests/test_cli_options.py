@@ -64,3 +64,30 @@ def test_bad_number_is_one_argparse_error(tmp_path, monkeypatch, capsys, argv, o
     assert len(lines) == 1 and "Traceback" not in err, err
     assert f"argument {option}" in lines[0], lines[0]
     assert not list(tmp_path.iterdir()), "a bad option still wrote a file"
+
+
+FILE_ERRORS = [
+    ("render", lambda d: ["render", "--cell", "rnn", "-o", str(d / "plain" / "x.svg")]),
+    ("render", lambda d: ["render", "--cell", "rnn", "-o", str(d / "folder")]),
+    ("gradflow", lambda d: ["gradflow", "--steps", "3", "-o", str(d / "plain" / "x.svg")]),
+    ("gradflow", lambda d: ["gradflow", "--steps", "3", "-o", str(d / "folder.svg")]),
+    ("experiment", lambda d: ["experiment", "vanishing", "--quick", "-o", str(d / "plain")]),
+    ("sample", lambda d: ["sample", str(d / "folder")]),
+    ("sample", lambda d: ["sample", str(d / "absent.npz")]),
+    ("train", lambda d: ["train", "adding", "--steps", "1", "--out", str(d / "plain" / "a.npz")]),
+    ("train", lambda d: ["train", "charlm", "--data", str(d / "folder"), "--out",
+                         str(d / "a.npz")]),
+]
+
+
+@pytest.mark.parametrize("command,argv", FILE_ERRORS)
+def test_every_file_error_is_one_line(tmp_path, capsys, command, argv):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder.svg").mkdir()
+    assert main(argv(tmp_path)) == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith(f"minigrad {command}: error:"), lines[0]
+    assert str(tmp_path) in lines[0], lines[0]

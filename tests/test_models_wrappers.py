@@ -64,6 +64,20 @@ def test_bidirectional_gradcheck(T, B, D, H):
     gradcheck(lambda xs, *_: bi(xs)[0], [xs, *bi.parameters()], atol=1e-6, rtol=1e-4)
 
 
+@pytest.mark.parametrize("T, B", [(3, 1), (5, 2)])
+def test_bidirectional_gradcheck_over_several_steps(T, B):
+    """Both directions carry a state over several steps (the hypothesis run above may draw
+    only T = 1 or 2): an LSTM forward, a GRU backward, every output and final state against
+    finite differences in float64."""
+    bi = to_float64(models.Bidirectional(models.LSTMCell(2, 2), models.GRUCell(2, 2)))
+    xs = t64(np.random.default_rng(T).normal(size=(T, B, 2)), requires_grad=True)
+
+    def fn(xs, *_):
+        hs, ((h, c), (g,)) = bi(xs)
+        return hs, h, c, g
+    gradcheck(fn, [xs, *bi.parameters()], atol=1e-6, rtol=1e-4)
+
+
 def test_bidirectional_scopes_and_bad_input(rng):
     bi = models.Bidirectional(models.LSTMCell(2, 3), models.LSTMCell(2, 3))
     hs, _ = bi(mg.tensor(rng.normal(size=(3, 1, 2)), requires_grad=True, dtype="float32"))
@@ -183,6 +197,20 @@ def test_time_delay_gradcheck_with_learned_initial_state(T, delay, B):
     for p in (inner.initial_h, inner.initial_c):
         p.data = np.random.default_rng(delay).normal(size=p.shape)
     xs = t64(np.random.default_rng(T).normal(size=(T, B, 2)), requires_grad=True)
+
+    def fn(xs, *_):
+        hs, state = models.unroll(cell, xs)
+        return (hs, *state)
+    gradcheck(fn, [xs, *cell.parameters()], atol=1e-6, rtol=1e-4)
+
+
+@pytest.mark.parametrize("T, delay, inner", [(4, 1, "rnn"), (5, 2, "lstm"), (7, 3, "gru")])
+def test_time_delay_gradcheck_beyond_the_delay(T, delay, inner):
+    """T > delay, so h_{t-D} is a computed state for the last T - D steps, not the initial
+    one: gradients through the delayed connection against finite differences."""
+    H = 2
+    cell = to_float64(models.TimeDelayCell(models.make_cell(inner, 2 + H, H), delay))
+    xs = t64(np.random.default_rng(T).normal(size=(T, 2, 2)), requires_grad=True)
 
     def fn(xs, *_):
         hs, state = models.unroll(cell, xs)

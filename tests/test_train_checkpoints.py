@@ -157,3 +157,16 @@ def test_a_killed_save_leaves_a_temporary_the_next_save_removes(tmp_path):
     assert len(names) == 2, names                    # the other target's temporary stays
     assert any("other.npz" in name for name in names), names
     np.testing.assert_array_equal(mg.load(target)["w"], np.full(3, 2.0))
+
+
+def test_resuming_a_carried_state_with_another_batch_size_names_both(tmp_path):
+    from models.train import CheckpointError
+    path = tmp_path / "lm.npz"
+    make(path).fit(3)
+    mg.manual_seed(3)
+    model = CharLM(Vocabulary("abcdef "), "lstm", 6, embedding_dim=3)
+    other = Trainer(model, lambda step: stream_batch(DATA, step, 2, 8), carry_state=True,
+                    progress=False, log=lambda message: None).resume(path)
+    with pytest.raises(CheckpointError, match=r"batch of 3 streams.*step 4 has 2"):
+        other.fit(5)
+    assert other.step == 3

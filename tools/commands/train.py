@@ -267,6 +267,8 @@ def _fit(args, trainer):
         kept = (f"; the last checkpoint {args.out} is unchanged" if os.path.exists(args.out)
                 else "; no checkpoint was written")
         raise CommandError(f"{exc}{kept}") from None
+    except CheckpointError as exc:
+        raise CommandError(f"checkpoint {args.out}: {exc}") from None
     print(f"trained {trainer.step} steps; checkpoint written to {args.out}")
     return trainer
 
