@@ -48,6 +48,10 @@ class TimeDelayCell(Cell):
         inner = self.cell.initial_state(batch, dtype)
         return tuple(inner) + (self.cell.output(inner),) * self.delay
 
+    def penalty_states(self, state):
+        """The wrapped cell's own (:mod:`models.regularizer`): the history only shifts."""
+        return self.cell.penalty_states(tuple(state[:len(self.cell.state_names)]))
+
     def step(self, projected, state):
         count = len(self.cell.state_names)
         inner, history = tuple(state[:count]), tuple(state[count:])

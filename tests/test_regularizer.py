@@ -181,3 +181,27 @@ def test_a_model_without_an_unroll_is_named():
                       jacobian_penalty=1.0, progress=False)
     with pytest.raises(ValueError, match="no recurrence to regularise"):
         trainer.compute_gradients(np.zeros((3, 1)), np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("name, chains", [
+    ("rnn", 1), ("gru", 1), ("lstm", 2), ("jordan_rnn", 1), ("time_delay_rnn", 1),
+    ("time_delay_lstm", 2), ("stacked_skip_lstm", 4), ("bidirectional_lstm", 4), ("tcn", 0)])
+def test_every_unroll_of_a_model_is_regularised(name, chains):
+    """One sum per state tensor per unroll (a stack's layers, both directions); a delay's
+    history only shifts and is left out; a TCN has nothing to regularise."""
+    from models.regularizer import _chains
+    from tools.checks.strategies import CELL_KINDS
+    mg.manual_seed(0)
+    cell = CELL_KINDS[name](2, 3)
+    xs = mg.Tensor(np.random.default_rng(0).standard_normal((5, 2, 2)).astype(np.float32))
+    with recording_unrolls() as unrolls:
+        hs, _ = models.run_sequence(cell, xs, None)
+        loss = (hs ** 2).sum()
+    assert len(_chains(unrolls)) == chains
+    if not chains:
+        with pytest.raises(ValueError, match="no recurrence"):
+            penalty_of(loss, unrolls)
+        return
+    omega = penalty_of(loss, unrolls)
+    grads = mg.grad(omega, cell.parameters(), allow_unused=True)
+    assert np.isfinite(omega.item()) and any(np.abs(g.numpy()).max() > 0 for g in grads)
