@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 import models
+from models.regularizer import recording_unrolls
 from tools import gradflow, jacobian
 
 from test_models_reference import lin, params, sigmoid
@@ -76,8 +77,11 @@ def _finite_difference(name, cell, xs, t, eps=1e-6):
 
 
 def _unrolled_graph_jacobian(cell, xs, output_step, input_step):
-    """d c_{output_step} / d c_{input_step} (B, H, H) by mg.grad on the unrolled graph."""
-    states = gradflow.run_steps(cell, xs)
+    """d c_{output_step} / d c_{input_step} (B, H, H) by mg.grad on the graph
+    models.unroll builds (its per-step states recorded as it makes them)."""
+    with recording_unrolls() as unrolls:
+        models.unroll(cell, mg.Tensor(xs))
+    (_, states), = unrolls
     c_out, c_in = states[output_step][1], states[input_step][1]
     batch, size = c_out.shape
     rows = []
