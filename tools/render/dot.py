@@ -81,7 +81,7 @@ def _edge_attrs(line, colours):
         colour = colours.get(line.label, STATE_COLOURS[0])
         attrs.update(color=colour, fontcolor=colour, penwidth="2")
     if getattr(line, "colour", None):
-        attrs.update(color=line.colour, penwidth="1.6" if line.colour != "#c4c4c4" else "1")
+        attrs.update(color=line.colour, penwidth="1" if line.colour == "#c4c4c4" else "1.6")
     if getattr(line, "style", None):
         attrs["style"] = line.style
     if line.gradient is not None:
@@ -243,6 +243,8 @@ def emit(picture, layout, scale=None, title=None, hint=None):
                         attrs["lp"] = _point(label[1])
                     if child in layout.cluster_ids:
                         attrs["id"] = layout.cluster_ids[child]
+                    attrs["tooltip"] = " / ".join(str(part) for part in child[0]) + \
+                        f" {label[0]}" if isinstance(child[0], tuple) else label[0]
                     sub.attr(**attrs)
                     fill(sub, child)
 

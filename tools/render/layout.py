@@ -543,9 +543,9 @@ class Layouter:
                 if (r, a.id) in riser and na[0] < self.risers_x:
                     rx = riser[(r, a.id)]
                     routes[i] = polyline([_right(na), (rx, na[1]), (rx, lane_y), *tail])
-                else:
-                    start = _top(na) if na[1] < lane_y else _bottom(na)
-                    routes[i] = polyline([start, (start[0], lane_y), *tail])
+                else:   # a band under the columns: rise beside the box, not through x_t
+                    rx = na[0] + na[2] / 2 + 6 + 5 * k
+                    routes[i] = polyline([_right(na), (rx, na[1]), (rx, lane_y), *tail])
             elif a.role == INPUT_MARK:
                 routes[i] = s_curve(_top(na), _bottom(nb))
             elif b.role == OUTPUT_MARK:

@@ -18,7 +18,7 @@ from .layout import Layout, polyline, s_curve
 from .picture import DATA, STATE_VALUE, Box, Line, Picture
 
 _BLOCK = re.compile(r"block=(\d+) dilation=(\d+)")
-FIELD, OUTSIDE = "#1f5fbf", "#c4c4c4"
+FIELD, OUTSIDE = "#0f7b6c", "#c4c4c4"
 COLUMN, LEVEL = 64.0, 62.0
 
 
