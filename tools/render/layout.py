@@ -91,9 +91,17 @@ def _right(n):
 
 # -- inside one step ----------------------------------------------------------------------
 def _longest(order, preds):
-    level = {}
-    for item in order:
-        level[item] = 1 + max((level[p] for p in preds.get(item, ()) if p in level), default=-1)
+    """item -> length of the longest chain of ``preds`` that ends in it (whatever the order
+    of ``order``; a cycle stops growing after len(order) passes)."""
+    level = {item: 0 for item in order}
+    for _ in range(len(order)):
+        changed = False
+        for item in order:
+            new = 1 + max((level[p] for p in preds.get(item, ()) if p in level), default=-1)
+            if new > level[item]:
+                level[item], changed = new, True
+        if not changed:
+            break
     return level
 
 
