@@ -25,12 +25,33 @@ def cupy():
     return _cupy
 
 
-def cupy_available():
-    """True when CuPy imports and sees at least one GPU."""
+def cupy_status():
+    """``"ok"`` when CuPy imports and runs a kernel on a GPU, ``"absent"`` when it is not
+    installed, else ``"broken: <the error>"``: installed, but its import, the driver or the
+    GPU fails. The GPU tests skip only when CuPy is absent; a broken one fails them."""
+    import importlib.util
+    import sys
     try:
-        return cupy().cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+        installed = sys.modules.get("cupy") is not None or \
+            importlib.util.find_spec("cupy") is not None
+    except (ImportError, ValueError):
+        installed = False
+    if not installed:
+        return "absent"
+    try:
+        cp = cupy()
+        if cp.cuda.runtime.getDeviceCount() < 1:
+            return "broken: CuPy sees no GPU"
+        int((cp.arange(3) * 2).sum())
+    except Exception as exc:
+        cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
+        return f"broken: {type(exc).__name__}: {exc}{cause}"
+    return "ok"
+
+
+def cupy_available():
+    """True when CuPy imports and runs on a GPU."""
+    return cupy_status() == "ok"
 
 
 def get_array_module(*arrays):

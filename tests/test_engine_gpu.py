@@ -1,22 +1,26 @@
 """The CuPy backend: a representative slice of the gradient checks run on the GPU, moves
-between backends, and the error for mixing them. Skipped without CuPy or a GPU; to run
-every engine test on the GPU, set ``MINIGRAD_TEST_BACKEND=cupy``."""
+between backends, and the error for mixing them. Skipped without CuPy; failed, naming the
+error, when CuPy is installed but broken (no driver, no GPU). To run every engine test on
+the GPU, set ``MINIGRAD_TEST_BACKEND=cupy``."""
 import numpy as np
 import pytest
 
 import minigrad as mg
 import minigrad.functional as F
-from minigrad.backend import cupy_available
+from minigrad.backend import cupy_status
 from minigrad.testing import gradcheck, gradgradcheck
+from test_engine_support import require_cupy
 
+STATUS = cupy_status()
 pytestmark = [pytest.mark.gpu,
-              pytest.mark.skipif(not cupy_available(), reason="needs CuPy and a CUDA GPU")]
+              pytest.mark.skipif(STATUS == "absent", reason="needs CuPy (not installed)")]
 
 RNG = np.random.default_rng(7)
 
 
 @pytest.fixture(autouse=True)
 def on_cupy():
+    require_cupy(STATUS)
     mg.set_backend("cupy")
     yield
     mg.set_backend("numpy")

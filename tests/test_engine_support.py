@@ -16,11 +16,21 @@ import minigrad as mg
 TEST_BACKEND = os.environ.get("MINIGRAD_TEST_BACKEND", "numpy")
 
 
+def require_cupy(status=None):
+    """Skip when CuPy is not installed; fail, naming the error, when it is installed but
+    does not work (a broken install or driver must not pass as a skipped GPU test)."""
+    status = mg.backend.cupy_status() if status is None else status
+    if status == "absent":
+        pytest.skip("needs CuPy (not installed)")
+    if status != "ok":
+        pytest.fail(f"CuPy is installed but does not work: {status}", pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def engine_backend():
     """Every test of a module that imports this fixture runs on ``TEST_BACKEND``."""
-    if TEST_BACKEND == "cupy" and not mg.backend.cupy_available():
-        pytest.skip("MINIGRAD_TEST_BACKEND=cupy but CuPy or a GPU is missing")
+    if TEST_BACKEND == "cupy":
+        require_cupy()
     mg.set_backend(TEST_BACKEND)
     yield TEST_BACKEND
     mg.set_backend("numpy")
