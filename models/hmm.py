@@ -4,6 +4,10 @@ import math
 
 import numpy as np
 
+TRAINING_SYMBOLS = 100_000
+"""How much of the training text :func:`hmm_baseline` reads (Baum-Welch is O(T K^2) per
+iteration)."""
+
 
 class HMM:
     """A discrete HMM with ``num_states`` hidden states over ``num_symbols`` symbols. 002_*.txt's
@@ -191,7 +195,7 @@ def streams(indices, length):
     return indices[:count * length].reshape(count, length).T
 
 
-def hmm_baseline(train, validation, num_states=16, iterations=20, max_symbols=100_000,
+def hmm_baseline(train, validation, num_states=16, iterations=20, max_symbols=TRAINING_SYMBOLS,
                  stream_length=250, pseudocount=0.01, seed=0):
     """Fit an HMM on the first ``max_symbols`` of ``train`` (int symbols; Baum-Welch over
     streams of ``stream_length``) and return (bits per symbol on ``validation``, read as one

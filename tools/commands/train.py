@@ -8,6 +8,8 @@ import numpy as np
 import minigrad as mg
 from models.charlm import CharLM, Vocabulary, stream_batch
 from models.corpus import DataError, read_text, split_text, stdlib_docstrings
+from models.hmm import TRAINING_SYMBOLS as HMM_TRAINING_CHARACTERS
+from models.hmm import hmm_baseline
 from models.ngram import best_baseline, describe
 from models.tasks import (
     SequenceRegressor,
@@ -86,6 +88,8 @@ def add_parser(subparsers):
     charlm.add_argument("--baseline", action="store_true",
                         help="also report Markov (n-gram) baselines' bits per char, orders 0-4 "
                              "(previous characters conditioned on)")
+    charlm.add_argument("--hmm-states", type=positive_int, default=16,
+                        help="hidden states of the HMM baseline (default 16)")
     charlm.set_defaults(run=run_charlm)
 
     adding = one_line_errors(tasks.add_parser(
@@ -333,8 +337,14 @@ def run_charlm(args):
                                                vocabulary=model.vocabulary.symbols)
         print("Markov (n-gram) baseline, order = previous characters conditioned on: "
               + ", ".join(f"{describe(m)}: {b:.4f}" for m, b in results))
+        hmm_bits, hmm, history = hmm_baseline(model.vocabulary.encode(train_text),
+                                              model.vocabulary.encode(val_text),
+                                              num_states=args.hmm_states, seed=args.seed)
+        print(f"HMM baseline ({hmm.num_states} hidden states, {len(history)} Baum-Welch "
+              f"iterations on the first {min(len(train_text), HMM_TRAINING_CHARACTERS)} "
+              f"training characters): {hmm_bits:.4f}")
         print(f"validation bits/char: {model.cell_name} {bits:.4f} vs best Markov model, "
-              f"{describe(order)}: {best:.4f}")
+              f"{describe(order)}: {best:.4f} vs HMM: {hmm_bits:.4f}")
     print("sample: " + model.sample("", 200, temperature=0.8, seed=args.seed))
     return 0
 

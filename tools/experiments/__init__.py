@@ -15,6 +15,7 @@ EXPERIMENTS = {
     "adding": "(7) adding problem T=100: LSTM solves it, a tanh RNN does not",
     "seq2seq_reversal": "(8) seq2seq with a reversed source learns faster",
     "regularizer": "(9) the Pascanu et al. regularizer keeps ||dL/dh_t|| flatter",
+    "sentence_pca": "(10) seq2seq sentence vectors (PCA): word order moves them, voice much less",
 }
 """Name -> the claim it reproduces, in the lecture's order."""
 
