@@ -138,3 +138,21 @@ def test_bad_input_names_the_problem():
         zero.forward(np.array([0, 1]))
     with pytest.raises(ValueError, match="streams: 3 symbols"):
         streams(np.arange(3), 4)
+
+
+def test_train_charlm_baseline_reports_the_hmm_next_to_the_markov_models(tmp_path, capsys):
+    from tools import cli
+    text = tmp_path / "text.txt"
+    text.write_text("the cat sat on the mat. the dog sat on the log. " * 40, encoding="utf-8")
+    status = cli.main(["train", "charlm", "--data", str(text), "--hidden", "8", "--embedding",
+                       "4", "--seq-len", "8", "--batch", "4", "--steps", "2", "--quiet",
+                       "--baseline", "--hmm-states", "6", "--out", str(tmp_path / "lm.npz")])
+    assert status == 0
+    lines = capsys.readouterr().out.splitlines()
+    hmm_line = next(line for line in lines if line.startswith("HMM baseline (6 hidden states"))
+    hmm_bits = float(hmm_line.rsplit(":", 1)[1])
+    markov = next(line for line in lines if line.startswith("Markov"))
+    order_0 = float(markov.split("order 0")[1].split(":")[1].split(",")[0])
+    assert 0 < hmm_bits < order_0 - 0.5        # the states learn the text's structure
+    summary = next(line for line in lines if line.startswith("validation bits/char: lstm"))
+    assert summary.endswith(f"vs HMM: {hmm_bits:.4f}")
