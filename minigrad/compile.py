@@ -221,13 +221,14 @@ class _Desc:
     """A step before it becomes a closure: ``out = fn(*ins)``, or a ready ``closure``;
     ``kernel(buffer, ins, out)`` makes the same step writing into a buffer of the plan."""
     __slots__ = ("fn", "ins", "out", "template", "kernel", "closure", "reads", "index",
-                 "stack", "view")
+                 "stack", "view", "skip")
 
     def __init__(self, fn=None, ins=(), out=None, template=None, kernel=None, closure=None,
                  reads=None):
         self.fn, self.ins, self.out, self.template = fn, list(ins), out, template
         self.kernel, self.closure, self.index, self.stack = kernel, closure, None, 0
         self.view = False       # the step only takes views of its inputs
+        self.skip = False       # made unnecessary by where its inputs were placed
         self.reads = list(ins) + _slots_in(template) if reads is None else list(reads)
 
 
@@ -459,10 +460,25 @@ def _buffers(rec, registers):
                 for n, i in enumerate(parts):
                     placed[i] = block[n]
                 desc.stack = (desc.stack, block)
+    early, inside = _scattered_in_place(ops, values, owners, escaping, placed)
     pool, buffers = {}, {}
+
+    def allocate(register):
+        if register in placed:
+            return placed[register]
+        value = values[register]
+        free = pool.get((value.shape, value.dtype))
+        return free.pop() if free else np.empty(value.shape, value.dtype)
+
     for k, desc in enumerate(ops):
         out = desc.out
-        if out in placed:
+        for target, parts in early.get(k, ()):
+            buffers[target] = allocate(target)
+            for register, index in parts:
+                buffers[register] = buffers[target][index]
+        if out in buffers:
+            pass
+        elif out in placed:
             buffers[out] = placed[out]
         elif out in owners and out not in escaping:
             value = values[out]
@@ -470,13 +486,63 @@ def _buffers(rec, registers):
             free = pool.get(key)
             buffers[out] = free.pop() if free else np.empty(value.shape, value.dtype)
         for r in ends.get(k, ()):
-            if r in buffers:
+            if r in buffers and r not in inside:
                 value = buffers[r]
                 pool.setdefault((value.shape, value.dtype), []).append(value)
     return buffers
 
 
 _VIEW_OPS = frozenset(("getitem", "reshape", "transpose", "stack", "concat"))
+
+
+def _scattered_in_place(ops, values, owners, escaping, placed):
+    """Gradients that backward adds into slices of a zeroed buffer (a gate's columns of the
+    pre-activation's gradient) when those slices cover it exactly once and nothing else
+    reads them: computed straight into their slice, with no zeroing and no addition.
+    Returns {step: [(buffer register, [(register, index)])]} (the buffer is allocated at
+    the step that makes the first slice) and the registers that live inside another's
+    buffer."""
+    from .ops import _is_basic
+    readers, defined, zeroed, scatters, written = {}, {}, {}, {}, set()
+    for k, desc in enumerate(ops):
+        for i in desc.reads:
+            readers[i] = readers.get(i, 0) + 1
+        if isinstance(desc.out, int):
+            defined[desc.out] = k
+            if desc.kernel is _zeros_kernel:
+                zeroed[desc.out] = desc
+        elif desc.out is None and desc.ins:
+            index = getattr(desc.kernel, "index", None)
+            if index is not None and desc.template is None:
+                scatters.setdefault(desc.ins[0], []).append((desc, index))
+            else:
+                written.add(desc.ins[0])
+    early, inside = {}, set()
+    for target, found in scatters.items():
+        if target in written or target not in zeroed or target not in owners or \
+                target in escaping:
+            continue
+        covered = np.zeros(values[target].shape, bool)
+        parts = []
+        for desc, index in found:
+            g = desc.ins[1]
+            if not (_is_basic(index) and g in owners and g not in escaping and
+                    g not in placed and readers.get(g) == 1 and
+                    type(values[g]) is np.ndarray and
+                    values[g].dtype == values[target].dtype and
+                    covered[index].shape == values[g].shape and not covered[index].any()):
+                break
+            covered[index] = True
+            parts.append((g, index, desc))
+        else:
+            if covered.all():
+                first = min(defined[g] for g, _, _ in parts)
+                early.setdefault(first, []).append((target, [(g, i) for g, i, _ in parts]))
+                inside.update(g for g, _, _ in parts)
+                zeroed[target].skip = True
+                for _, _, desc in parts:
+                    desc.skip = True
+    return early, inside
 
 
 def _build(rec, registers):
@@ -487,6 +553,8 @@ def _build(rec, registers):
     fixed = dict(buffers)
     steps = []
     for desc in rec.ops:
+        if desc.skip:
+            continue
         if desc.view and all(i in fixed for i in desc.ins):
             result = desc.fn(*[fixed[i] for i in desc.ins])
             if isinstance(desc.out, int):
@@ -558,6 +626,7 @@ def _scatter_kernel(index):
         def step(regs):
             add(view, regs[g], view)
         return step
+    make.index = index
     return make
 
 

@@ -303,3 +303,16 @@ def test_trainer_falls_back_to_eager_when_the_replay_differs(rng):
                       log=messages.append)
     trainer.fit(4)
     assert trainer.compiled is None and "training eagerly" in messages[0]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not mg.backend.cupy_available(), reason="needs CuPy and a CUDA GPU")
+def test_replay_on_the_gpu_matches_eager(rng):
+    mg.set_backend("cupy")
+    try:
+        model = models.ManyToMany(models.LSTMCell(3, 4), 5)
+        make = sequence_inputs(6, 2, 3, 5)
+        compare_with_eager(model, sequence_step(model), lambda r: tuple(
+            t.to("cupy") for t in make(r)), rng)
+    finally:
+        mg.set_backend("numpy")
