@@ -38,7 +38,7 @@ class CompileMismatch(AssertionError):
 
 
 # -- signatures --------------------------------------------------------------------------
-def _flatten(value, tensors, path=()):
+def _flatten(value, tensors):
     """The hashable signature of an argument; Tensors (and arrays) are collected in order."""
     if isinstance(value, Tensor):
         tensors.append(value)
@@ -853,10 +853,6 @@ def _copy(a):
     return a.copy()
 
 
-def _flat_rows(a):
-    return a.reshape(-1, a.shape[-1])
-
-
 def _row_sum(b):
     return b.reshape(-1, b.shape[-1]).sum(axis=0)
 
@@ -1067,7 +1063,7 @@ class CompiledFunction:
         return self._capture(key, arrays, args, kwargs)
 
     def _capture(self, key, arrays, args, kwargs):
-        tensors = [a for a in arrays]
+        tensors = list(arrays)
         rec = _Recorder(tensors)
         rec.plan.argument_tensors[0] = tensors
         state.recorder = rec
@@ -1092,21 +1088,20 @@ class CompiledFunction:
         plan.initial = [None] * plan.size
         for index, value in list(plan.constants.items()) + list(fixed.items()):
             plan.initial[index] = value
-        plan.leaves += [a for a in tensors if isinstance(a, Tensor)]
         self.plans.setdefault(key, []).append(plan)
         self.captures += 1
-        return _rebuild(result, outputs, [_fresh(rec.values[i]) for i in registers])
+        return _rebuild(result, outputs, [rec.values[i] for i in registers])
 
     def _replay(self, plan, arrays):
         plan.argument_tensors[0] = arrays
         data = [a.data if isinstance(a, Tensor) else a for a in arrays]
         regs = plan.run(data)
         result, outputs, registers = plan.outputs
-        return _rebuild(result, outputs, [_fresh(regs[i]) for i in registers])
+        return _rebuild(result, outputs, [regs[i] for i in registers])
 
     def _checked(self, plan, arrays, args, kwargs):
         """Replay, then run eagerly from the same ``.grad``; raise at any difference."""
-        leaves = plan.leaves
+        leaves = plan.leaves + [a for a in arrays if isinstance(a, Tensor)]
         before = [t.grad for t in leaves]
         replayed = _leaf_tensors(self._replay(plan, arrays), [])
         after = [t.grad for t in leaves]
@@ -1140,10 +1135,6 @@ def _compare(what, replayed, eager, name):
             f"eager run (shapes {a.shape} and {b.shape}, largest difference {gap}); does the "
             f"function's control flow, or a value it computes outside ops, depend on the "
             f"values of its inputs?")
-
-
-def _fresh(array):
-    return array
 
 
 def _rebuild(result, outputs, arrays):
