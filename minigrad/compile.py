@@ -289,25 +289,22 @@ def _sigmoid_kernel(buffer, ins, out):
     return step
 
 
-def _linear_kernel(buffer, ins, out):
-    """ops._linear_forward into ``buffer``: x W^T over all rows at once, then += b."""
+def _linear_kernel(buffer, ins, out, transposed=None):
+    """ops._linear_forward into ``buffer``: x W^T over all rows at once, then += b;
+    ``transposed``, when given, holds W^T (see :func:`_transpose_step`)."""
     matmul, add = np.matmul, np.add
     rows = buffer.reshape(-1, buffer.shape[-1])
     flat = buffer.ndim > 2
-    if len(ins) == 2:
-        x, w = ins
-
-        def step(regs):
-            a = regs[x]
-            matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, rows)
-            regs[out] = buffer
-        return step
-    x, w, b = ins
+    x, w = ins[0], ins[1]
+    b = ins[2] if len(ins) == 3 else None
 
     def step(regs):
         a = regs[x]
-        matmul(a.reshape(-1, a.shape[-1]) if flat else a, regs[w].T, rows)
-        regs[out] = add(buffer, regs[b], buffer)
+        matmul(a.reshape(-1, a.shape[-1]) if flat else a,
+               regs[w].T if transposed is None else transposed, rows)
+        if b is not None:
+            add(buffer, regs[b], buffer)
+        regs[out] = buffer
     return step
 
 
@@ -551,7 +548,9 @@ def _build(rec, registers):
     Returns the steps and the registers whose array is fixed."""
     buffers = _buffers(rec, registers)
     fixed = dict(buffers)
-    steps = []
+    steps, transposed = [], {}
+    made = {o for desc in rec.ops for o in (desc.out if isinstance(desc.out, tuple)
+                                            else (desc.out,)) if o is not None}
     for desc in rec.ops:
         if desc.skip:
             continue
@@ -573,11 +572,40 @@ def _build(rec, registers):
             steps.append(desc.kernel(buffers.get(target), desc.ins, desc.fn, desc.template)
                          if target in buffers else
                          _make_step(desc.fn, desc.ins, None, desc.template))
+        elif desc.kernel is _linear_kernel and desc.out in buffers and \
+                desc.ins[1] not in made and _same_bits_transposed(rec.values, desc.ins):
+            weight = desc.ins[1]
+            if weight not in transposed:
+                value = rec.values[weight]
+                transposed[weight] = np.empty(value.shape[::-1], value.dtype)
+                steps.insert(0, _transpose_step(weight, transposed[weight]))
+            steps.append(_linear_kernel(buffers[desc.out], desc.ins, desc.out,
+                                        transposed[weight]))
         elif desc.kernel is not None and desc.out in buffers:
             steps.append(desc.kernel(buffers[desc.out], desc.ins, desc.out))
         else:
             steps.append(_make_step(desc.fn, desc.ins, desc.out, desc.template))
     return steps, fixed
+
+
+def _same_bits_transposed(values, ins):
+    """x W^T gives the same bits with W^T copied to C order (checked on the captured values:
+    BLAS may take another path, a matrix-vector product for one row, that sums otherwise)."""
+    x, w = values[ins[0]], values[ins[1]]
+    if type(w) is not np.ndarray or type(x) is not np.ndarray or w.ndim != 2:
+        return False
+    rows = x.reshape(-1, x.shape[-1])
+    return np.array_equal(rows @ w.T, rows @ np.ascontiguousarray(w.T))
+
+
+def _transpose_step(weight, buffer):
+    """W^T copied once per call into a C-ordered buffer: BLAS multiplies by it faster than
+    by the transposed view (the same products, summed in the same order)."""
+    copyto = np.copyto
+
+    def step(regs):
+        copyto(buffer, regs[weight].T)
+    return step
 
 
 def _stacked_step(desc, values):

@@ -60,6 +60,13 @@ def test_every_cell_replays_its_eager_step_bit_for_bit(name, rng):
     compare_with_eager(model, sequence_step(model), sequence_inputs(6, 2, 3, 5), rng)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_lstm_replays_bit_for_bit_for_one_row_and_several(batch, rng):
+    """One row takes BLAS's matrix-vector path, several its matrix product."""
+    model = models.ManyToMany(models.LSTMCell(5, 7), 6)
+    compare_with_eager(model, sequence_step(model), sequence_inputs(9, batch, 5, 6), rng)
+
+
 WRAPPERS = {
     "bidirectional": lambda: models.ManyToMany(
         models.Bidirectional(models.LSTMCell(3, 4), models.GRUCell(3, 2)), 5),
