@@ -185,24 +185,29 @@ def _normalise(counts):
                      where=total > 0)
 
 
-def streams(indices, length):
-    """A long sequence cut into as many streams of ``length`` symbols as fit, (length, B)."""
+def streams(indices, length, count=None):
+    """(length, B) streams of a long sequence: as many consecutive ones as fit, or ``count``
+    of them starting at evenly spaced offsets (a sample of the whole text)."""
     indices = np.asarray(indices)
-    count = len(indices) // length
-    if count == 0:
+    fit = len(indices) // length
+    if fit == 0:
         raise ValueError(f"streams: {len(indices)} symbols are fewer than one stream of "
                          f"{length}")
-    return indices[:count * length].reshape(count, length).T
+    if count is None or count >= fit:
+        return indices[:fit * length].reshape(fit, length).T
+    starts = np.linspace(0, len(indices) - length, count).astype(np.int64)
+    return indices[starts[None, :] + np.arange(length)[:, None]]
 
 
 def hmm_baseline(train, validation, num_states=16, iterations=20, max_symbols=TRAINING_SYMBOLS,
                  stream_length=250, pseudocount=0.01, seed=0):
-    """Fit an HMM on the first ``max_symbols`` of ``train`` (int symbols; Baum-Welch over
-    streams of ``stream_length``) and return (bits per symbol on ``validation``, read as one
-    sequence, the fitted HMM, the EM history)."""
+    """Fit an HMM by Baum-Welch on up to ``max_symbols`` of ``train`` (int symbols), read as
+    streams of ``stream_length`` spread evenly over the whole of it, and return (bits per
+    symbol on ``validation``, read as one sequence, the fitted HMM, the EM history)."""
     train, validation = np.asarray(train), np.asarray(validation)
     num_symbols = int(max(train.max(), validation.max())) + 1
-    data = streams(train[:max_symbols], min(stream_length, len(train)))
+    length = min(stream_length, len(train))
+    data = streams(train, length, max(1, max_symbols // length))
     frequencies = np.bincount(data.reshape(-1), minlength=num_symbols) + 1.0
     hmm = HMM.random(num_states, num_symbols, seed, frequencies)
     history = hmm.fit(data, iterations, pseudocount)

@@ -140,6 +140,14 @@ def test_bad_input_names_the_problem():
         streams(np.arange(3), 4)
 
 
+def test_streams_are_consecutive_or_spread_over_the_text():
+    np.testing.assert_array_equal(streams(np.arange(10), 3), [[0, 3, 6], [1, 4, 7], [2, 5, 8]])
+    spread = streams(np.arange(100), 5, count=3)
+    np.testing.assert_array_equal(spread[:, 0], np.arange(5))
+    np.testing.assert_array_equal(spread[:, -1], np.arange(95, 100))
+    assert spread.shape == (5, 3) and spread[0, 1] == 47
+
+
 def test_train_charlm_baseline_reports_the_hmm_next_to_the_markov_models(tmp_path, capsys):
     from tools import cli
     text = tmp_path / "text.txt"

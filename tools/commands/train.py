@@ -341,8 +341,8 @@ def run_charlm(args):
                                               model.vocabulary.encode(val_text),
                                               num_states=args.hmm_states, seed=args.seed)
         print(f"HMM baseline ({hmm.num_states} hidden states, {len(history)} Baum-Welch "
-              f"iterations on the first {min(len(train_text), HMM_TRAINING_CHARACTERS)} "
-              f"training characters): {hmm_bits:.4f}")
+              f"iterations on {min(len(train_text), HMM_TRAINING_CHARACTERS)} training "
+              f"characters): {hmm_bits:.4f}")
         print(f"validation bits/char: {model.cell_name} {bits:.4f} vs best Markov model, "
               f"{describe(order)}: {best:.4f} vs HMM: {hmm_bits:.4f}")
     print("sample: " + model.sample("", 200, temperature=0.8, seed=args.seed))
