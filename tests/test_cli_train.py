@@ -322,3 +322,20 @@ def test_sample_refuses_non_finite_weights(tmp_path, checkpoint, capsys):
         capsys.readouterr()
         assert main(["sample", path, "-n", "5"]) == 2
         one_error_line(capsys, "bad.npz", "head.weight", "finite")
+
+
+def test_resume_of_a_checkpoint_without_saved_settings(tmp_path, checkpoint, text_file, capsys):
+    """Checkpoints written before the run options were saved: the model's config still
+    catches a conflicting model option."""
+    import json
+
+    import minigrad as mg
+    arrays, _ = read_checkpoint(checkpoint)
+    progress = json.loads(str(arrays["trainer"]))
+    del progress["settings"]
+    arrays["trainer"] = np.asarray(json.dumps(progress))
+    path = mg.save(arrays, tmp_path / "old.npz")
+    capsys.readouterr()
+    assert train(text_file, path, "--resume", "--hidden", "16") == 2
+    one_error_line(capsys, "--hidden 16", "8")
+    assert train(text_file, path, "--resume", "--steps", "4") == 0
