@@ -7,9 +7,11 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 
 import minigrad as mg
+import models
 from tools.render import examples, to_dot
 from tools.render.output import titled
 
@@ -348,3 +350,27 @@ def test_legend_keys_shapes_and_line_styles():
                       for t in g.iter(SVG + "text"))
     for key in ("ellipse", "rounded box", "solid line", "dashed line", "thick line"):
         assert key in legend, key
+
+
+def test_a_hand_written_loop_gets_its_x_t_and_h_0_named():
+    """Leaves made inside the loop, one per step, are that step's x_t, not initial states."""
+    mg.manual_seed(0)
+    cell = models.RNNCell(3, 4)
+    h = mg.tensor(np.zeros((1, 4), dtype=np.float32))
+    hs = []
+    for t in range(3):
+        x_t = mg.tensor(np.full((1, 3), t, dtype=np.float32))
+        with mg.scope(f"t={t}"):
+            h, = cell(x_t, (h,))
+        hs.append(h)
+    root = ET.fromstring(titled(to_dot(mg.stack(hs), module=cell).pipe(format="svg")))
+    labels = [[t.text for t in g.iter(SVG + "text")] for g in _groups(root, "node")
+              if "legend" not in _classes(g)]
+    assert sum(label[:1] == ["h_0"] for label in labels) == 1
+    assert sorted(label[0] for label in labels if label[0].startswith("x_")) == [
+        "x_1", "x_2", "x_3"]
+    assert not any("initial state" in " ".join(label) for label in labels)
+    steps = _steps(root)
+    for g in _groups(root, "node", "x_t"):
+        step = next(s for s in steps if s[3][0] <= _centre(g)[0] <= s[3][2])
+        assert _centre(g)[1] > step[3][3]

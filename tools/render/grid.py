@@ -338,6 +338,10 @@ def _layer_to_layer(picture, grid):
 
 def _name_initial_states(picture, grid):
     for box in picture.boxes.values():
+        if box.role == INPUT_MARK and box.kind == STATE:   # a hand-written loop's own x_t
+            frame = grid.frames[box.frame]
+            box.kind = INPUT
+            box.label = f"x_{frame.number(box.t)}\n" + box.label.split("\n", 1)[-1]
         if box.role == INITIAL:
             frame = grid.frames[box.frame]
             number = frame.steps[-1] + 2 if frame.reverse else 0
