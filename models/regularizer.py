@@ -21,7 +21,10 @@ holds x_k constant, keeping only the "immediate" derivative with respect to W_re
 Nothing is recomputed: inside :func:`recording_unrolls`, :func:`models.unroll` records the
 states it makes, and each term is one vector-Jacobian product over one step of that same
 graph (``mg.grad(..., create_graph=True)``; ``mg.grad`` visits only that step). Norms are
-per example; each term is averaged over the examples whose dL/dx_{k+1} is not zero.
+per example; each term is averaged over the examples whose dL/dx_{k+1} is not zero. The
+ratio is taken as ||u dx_{k+1}/dx_k|| with u = dL/dx_{k+1} / ||dL/dx_{k+1}|| (the same
+number, since the product is linear in dL/dx_{k+1}), so an error signal that has vanished
+to 1e-20 gives its true ratio instead of one swamped by rounding.
 """
 import contextlib
 
@@ -92,16 +95,18 @@ def pascanu_penalty(unrolls, signals, eps=1e-30):
     total = None
     for chain, chain_signals in zip(chains, signals):
         for x, x_next, g in zip(chain[:-1], chain[1:], chain_signals):
-            upstream = np.sqrt((g.numpy().astype(np.float64) ** 2).sum(axis=1))
+            signal = g.numpy().astype(np.float64)
+            upstream = np.sqrt((signal ** 2).sum(axis=1))
             alive = upstream > 0
             if not alive.any():
                 continue
+            direction = signal / np.where(alive, upstream, 1.0)[:, None]
             with mg.scope("pascanu_penalty"):
-                back, = mg.grad(x_next, [x], grad_outputs=g, create_graph=True,
-                                allow_unused=True)
-                norm = ((back * back).sum(axis=1) + eps).sqrt()
-                ratio = norm / mg.Tensor(np.where(alive, upstream, 1.0).astype(back.dtype))
-                weights = mg.Tensor((alive / alive.sum()).astype(back.dtype))
+                back, = mg.grad(x_next, [x], create_graph=True, allow_unused=True,
+                                grad_outputs=mg.Tensor(x_next.xp.asarray(
+                                    direction.astype(x_next.dtype))))
+                ratio = ((back * back).sum(axis=1) + eps).sqrt()
+                weights = mg.Tensor(x_next.xp.asarray((alive / alive.sum()).astype(back.dtype)))
                 term = (((ratio - 1) ** 2) * weights).sum()
             total = term if total is None else total + term
     if total is None:

@@ -205,3 +205,19 @@ def test_every_unroll_of_a_model_is_regularised(name, chains):
     omega = penalty_of(loss, unrolls)
     grads = mg.grad(omega, cell.parameters(), allow_unused=True)
     assert np.isfinite(omega.item()) and any(np.abs(g.numpy()).max() > 0 for g in grads)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_penalty_does_not_depend_on_the_scale_of_the_error_signal(dtype):
+    """Omega is a ratio: multiplying the loss by 1e-30 (an error signal that has all but
+    vanished, as after 15 decades of decay) leaves it unchanged."""
+    model = tiny_lm("rnn", hidden=4)
+    if dtype == "float32":
+        for p in model.parameters():
+            p.data = p.data.astype(np.float32)
+    inputs, targets = batch(6, steps=6)
+    values = []
+    for scale in (1.0, 1e-30):
+        loss, unrolls = recorded_loss(model, inputs, targets)
+        values.append(penalty_of(loss * scale, unrolls).item())
+    assert values[1] == pytest.approx(values[0], rel=1e-5 if dtype == "float32" else 1e-12)
