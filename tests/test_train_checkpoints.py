@@ -54,7 +54,7 @@ def interrupt_after_the_update(trainer, at_step, how):
         update()
         if trainer.step + 1 == at_step:
             if how == "signal":
-                os.kill(os.getpid(), signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)   # to this thread, at once
             else:
                 raise KeyboardInterrupt
 
