@@ -82,7 +82,7 @@ def charlm(context):
     print("validation bits per character:")
     for m, value in results:
         print(f"  Markov {describe(m):<17} {value:.3f}   (add-0.1 smoothing)")
-    print(f"  LSTM char-LM                    {bits:.3f}   ({best - bits:+.3f} vs the best "
+    print(f"  {'LSTM char-LM':<24} {bits:.3f}   ({best - bits:+.3f} vs the best "
           f"Markov model, {describe(order)})")
     for temperature in (0.5, 1.0):
         sample = model.sample("Return ", 160, temperature=temperature, seed=1)
