@@ -146,7 +146,8 @@ def _model_options(parser, task, lr, steps):
     parser.add_argument("--clip-value", type=positive_float, default=None,
                         help="clip every gradient element to [-X, X]")
     parser.add_argument("--jacobian-penalty", type=non_negative_float, default=0.0,
-                        help="weight of the Pascanu et al. (2013) regularizer (default 0)")
+                        help="weight of the Pascanu et al. (2013) regularizer, 001's Omega "
+                             "on every unroll's states (default 0: off; turns compile off)")
     parser.add_argument("--minutes", type=positive_float, default=None,
                         help="stop after this much training time")
     parser.add_argument("--validate-every", type=positive_int, default=100,
