@@ -28,12 +28,36 @@ def test_vanishing_slope_matches_log_spectral_radius(out):
     # saturating inputs only make the decay faster: rho is a bound
     assert results["saturated"]["measured_slope"] < results["saturated"]["predicted_slope"]
     assert (out / "vanishing.png").read_bytes()[:4] == b"\x89PNG"
+    # singular value vs eigenvalue: the random W's have sigma_max > 1 (Pascanu et al.'s
+    # sufficient condition for vanishing fails) and vanish all the same, at the rate of rho
+    uniform = [run for run in results["runs"] if run["weights"] == "uniform"]
+    assert sum(run["largest_singular_value"] > 1.5 for run in uniform) >= 3
+    for run in results["runs"]:
+        assert run["largest_singular_value"] >= run["spectral_radius"] - 1e-12
+        if run["weights"] == "orthogonal":   # normal: sigma_max = rho
+            assert run["largest_singular_value"] == pytest.approx(run["spectral_radius"])
+        expected = ("sigma_max < 1" if run["largest_singular_value"] < 1
+                    else "sigma_max > 1 yet vanishes: rho < 1")
+        assert run["reading"].startswith(expected)
+
+
+def test_spectral_radius_decides_nothing_once_units_saturate():
+    """The docstring's example (tools/experiments/spectral.py): rho(W) < 1, yet with one
+    unit saturated every factor diag(tanh') W has spectral radius 1.5."""
+    from tools.gradflow import largest_singular_value, spectral_radius
+    weight = np.array([[1.5, 1.0], [-1.5, -0.5]])
+    assert spectral_radius(weight) == pytest.approx(np.sqrt(0.75))
+    assert largest_singular_value(weight) > 1   # Pascanu et al.'s necessary condition holds
+    factor = np.diag([1.0, 0.0]) @ weight
+    assert spectral_radius(factor) == pytest.approx(1.5)
+    assert np.linalg.norm(np.linalg.matrix_power(factor, 20), 2) > 1.5 ** 20 / 2
 
 
 def test_exploding_slope_matches_log_spectral_radius(out):
     results = experiments.run("exploding", out, quick=True, log=_quiet)
     for run in results["runs"]:
         assert run["measured_slope"] > 0
+        assert run["largest_singular_value"] > 1   # necessary for exploding
         if run["weights"] == "orthogonal":
             assert run["measured_slope"] == pytest.approx(run["predicted_slope"], rel=1e-8)
 
