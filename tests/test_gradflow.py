@@ -130,3 +130,64 @@ def test_plot_gradient_flow_writes_the_format_of_the_suffix(tmp_path, suffix, ma
 def test_plot_gradient_flow_rejects_other_suffix(tmp_path):
     with pytest.raises(ValueError, match="png or .svg"):
         gradflow.plot_gradient_flow({"a": [1.0]}, tmp_path / "flow.jpg")
+
+
+def _numpy_rnn_lag_terms(cell, xs):
+    """BPTT of L = sum(h_T) for a tanh RNN by hand: term k = (dL/da_k)^T h_{k-1}."""
+    w_ih, w_hh = cell.weight_ih.numpy(), cell.weight_hh.numpy()
+    bias = cell.bias_ih.numpy() + cell.bias_hh.numpy()
+    hs = [np.zeros((xs.shape[1], w_hh.shape[0]))]
+    for x in xs:
+        hs.append(np.tanh(x @ w_ih.T + hs[-1] @ w_hh.T + bias))
+    terms, upstream = [], np.ones_like(hs[-1])
+    for k in range(len(xs), 0, -1):
+        through_tanh = upstream * (1 - hs[k] ** 2)
+        terms.append(through_tanh.T @ hs[k - 1])
+        upstream = through_tanh @ w_hh
+    return np.stack(terms[::-1])
+
+
+def test_lag_gradients_of_a_tanh_rnn_match_hand_written_bptt_term_by_term():
+    mg.manual_seed(1)
+    cell = gradflow.cast(models.RNNCell(2, 4))
+    xs = np.random.default_rng(1).standard_normal((6, 3, 2))
+    terms = gradflow.lag_gradients(cell, xs)
+    np.testing.assert_allclose(terms, _numpy_rnn_lag_terms(cell, xs), rtol=1e-10, atol=1e-14)
+    norms = gradflow.lag_gradient_norms(cell, xs)   # indexed by lag T - k
+    np.testing.assert_allclose(norms, np.linalg.norm(terms, axis=(1, 2))[::-1])
+    assert norms[-1] == 0   # step 1 multiplies h_0 = 0
+
+
+@pytest.mark.parametrize("make", [lambda: models.RNNCell(2, 3), lambda: models.LSTMCell(2, 3),
+                                  lambda: models.GRUCell(2, 3)], ids=["rnn", "lstm", "gru"])
+def test_lag_gradients_sum_to_the_full_gradient_and_to_finite_differences(make):
+    mg.manual_seed(2)
+    cell = gradflow.cast(make())
+    names = [name for name, _ in cell.named_parameters()]
+    xs = np.random.default_rng(2).standard_normal((5, 2, 2))
+    terms = gradflow.lag_gradients(cell, xs)
+    assert terms.shape == (5, *cell.weight_hh.shape)
+    assert cell.weight_hh is cell._parameters["weight_hh"]   # the parameter is put back
+    assert [name for name, _ in cell.named_parameters()] == names
+    full, = mg.grad(gradflow.run_steps(cell, xs)[-1][0].sum(), [cell.weight_hh])
+    np.testing.assert_allclose(terms.sum(axis=0), full.numpy(), rtol=1e-12, atol=1e-15)
+
+    def loss():
+        return gradflow.run_steps(cell, xs)[-1][0].sum().item()
+
+    weight, eps = cell.weight_hh.data, 1e-6
+    numeric = np.zeros_like(weight)
+    for index in np.ndindex(weight.shape):
+        original = weight[index]
+        weight[index] = original + eps
+        above = loss()
+        weight[index] = original - eps
+        below = loss()
+        weight[index] = original
+        numeric[index] = (above - below) / (2 * eps)
+    np.testing.assert_allclose(terms.sum(axis=0), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_lag_gradients_reject_a_cell_without_that_weight():
+    with pytest.raises(ValueError, match="no weight named weight_xyz"):
+        gradflow.lag_gradients(models.RNNCell(2, 2), np.zeros((3, 1, 2)), parameter="weight_xyz")

@@ -115,6 +115,53 @@ def jacobian_product_norms(cell, xs, state=None):
     return np.linalg.norm(jacobians, ord=2, axis=(-2, -1)).mean(axis=1)
 
 
+# -- the gradient of W, term by term ---------------------------------------------------------
+def lag_gradients(cell, xs, state=None, loss="last", parameter=None):
+    """The terms of BPTT's sum for a recurrent weight W (001_*.txt, "dL_t/dW = sum_tau ..."):
+
+        dL/dW = sum_{k=1..T} (dL/dh_k)^T  d+h_k/dW
+
+    where d+h_k/dW is the immediate derivative of step k (h_{k-1} held fixed): what W's use
+    at step k contributes. With L a loss on h_T (``loss="last"``) term k is the contribution
+    of lag T - k. Exact, by autodiff: each step gets its own copy of W (one leaf per step),
+    so the gradient with respect to copy k is term k, and the terms sum to dL/dW.
+
+    ``parameter``: the attribute name of W (default: the cell's recurrent weight,
+    ``weight_hh`` for the built-in cells, all gates' blocks stacked); ``loss`` as in
+    :func:`hidden_gradients`. Returns an array (T, *W.shape), indexed by step k = 1..T.
+    """
+    name = parameter or next((n for n in RECURRENT_WEIGHT_NAMES
+                              if isinstance(getattr(cell, n, None), mg.Tensor)), None)
+    weight = getattr(cell, name, None) if name else None
+    if not isinstance(weight, mg.Tensor):
+        raise ValueError(f"lag_gradients({type(cell).__name__}): no weight named "
+                         f"{parameter or ' or '.join(RECURRENT_WEIGHT_NAMES)} on the cell")
+    xs = as_sequence(cell, xs)
+    if state is None:
+        state = cell.initial_state(xs.shape[1], xs.dtype)
+    state = tuple(state) if isinstance(state, (tuple, list)) else (state,)
+    copies, hidden = [], []
+    try:
+        for t in range(xs.shape[0]):
+            copy = mg.Tensor(weight.data.copy(), requires_grad=True)
+            object.__setattr__(cell, name, copy)   # bypasses the parameter registry
+            copies.append(copy)
+            with mg.scope(f"t={t}"):
+                state = cell(xs[t], state)
+            state = tuple(state) if isinstance(state, (tuple, list)) else (state,)
+            hidden.append(cell.output(state))
+    finally:
+        object.__setattr__(cell, name, weight)
+    grads = mg.grad(_loss(hidden, loss), copies, allow_unused=True)
+    return np.stack([g.numpy() for g in grads])
+
+
+def lag_gradient_norms(cell, xs, state=None, loss="last", parameter=None):
+    """||term k|| of :func:`lag_gradients` (Frobenius), indexed by lag T - k = 0..T-1."""
+    terms = lag_gradients(cell, xs, state, loss, parameter).astype(np.float64)
+    return np.sqrt((terms ** 2).reshape(len(terms), -1).sum(axis=1))[::-1].copy()
+
+
 # -- recurrent weights ------------------------------------------------------------------------
 RECURRENT_WEIGHT_NAMES = ("weight_hh", "weight_yh", "weight_oh", "weight_rec")
 
