@@ -118,6 +118,19 @@ def test_experiment_command_runs_the_regularizer(tmp_path, capsys):
     assert (tmp_path / "regularizer.png").exists()
 
 
+def test_lag_gradient_far_terms_vanish_for_the_rnn_and_survive_an_open_forget_gate(out):
+    results = experiments.run("lag_gradient", out, quick=True, log=_quiet)
+    rnn, open_lstm = results["tanh RNN"], results["LSTM, b_f=3"]
+    assert rnn["share_lag_10_plus"] < 0.01 and rnn["share_lag_50_plus"] < 1e-10
+    assert rnn["longest_lag_above_1e-3"] < 15
+    assert open_lstm["share_lag_10_plus"] > 0.5 and open_lstm["longest_lag_above_1e-3"] > 50
+    # opening the gate that keeps the state (b = 1) reaches further than the default init
+    for opened, default in (("LSTM, b_f=1", "LSTM, b_f=0 (default)"),
+                            ("GRU, b_z=1", "GRU, b_z=0 (default)")):
+        assert results[opened]["share_lag_10_plus"] > 5 * results[default]["share_lag_10_plus"]
+    assert (out / "lag_gradient.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_experiment_command_rejects_unknown_name(capsys):
     assert main(["experiment", "nonexistent"]) == 2
     assert "nonexistent" in capsys.readouterr().err

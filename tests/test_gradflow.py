@@ -191,3 +191,13 @@ def test_lag_gradients_sum_to_the_full_gradient_and_to_finite_differences(make):
 def test_lag_gradients_reject_a_cell_without_that_weight():
     with pytest.raises(ValueError, match="no weight named weight_xyz"):
         gradflow.lag_gradients(models.RNNCell(2, 2), np.zeros((3, 1, 2)), parameter="weight_xyz")
+
+
+def test_set_keeping_gate_bias_opens_the_lstm_forget_gate_and_the_gru_update_gate():
+    lstm = gradflow.set_keeping_gate_bias(models.LSTMCell(2, 3), 1.0)
+    np.testing.assert_array_equal(lstm.bias_ih.numpy()[3:6] + lstm.bias_hh.numpy()[3:6], 1.0)
+    gru = gradflow.set_keeping_gate_bias(models.GRUCell(2, 3), 2.0)   # gates r, z, n
+    np.testing.assert_array_equal(gru.bias_ih.numpy()[3:6] + gru.bias_hh.numpy()[3:6], 2.0)
+    assert np.all(gru.bias_ih.numpy()[:3] != 2.0)
+    with pytest.raises(ValueError, match="RNNCell has no forget_gate or update_gate"):
+        gradflow.set_keeping_gate_bias(models.RNNCell(2, 3))

@@ -253,6 +253,28 @@ def scale_spectral_radius(cell, radius, gates=None):
     return cell
 
 
+KEEPING_GATES = ("forget_gate", "update_gate")
+"""The gate whose opening keeps the state: the LSTM's forget gate f (c_t = f c_{t-1} + ...),
+the GRU's update gate z (h_t = z h_{t-1} + (1 - z) h'_t)."""
+
+
+def set_keeping_gate_bias(cell, bias=1.0):
+    """Set the bias of the gate that keeps the state to ``bias`` (in ``bias_ih``; the gate's
+    ``bias_hh`` block to 0), in place; returns the cell. LSTMs: b_f = 1 is Jozefowicz,
+    Zaremba & Sutskever's (2015) recommendation (Gers et al. 2000 already opened the gate);
+    GRU: b_z = 1, the same opening (z ~ 0.73) for its update gate, which keeps h_{t-1}."""
+    names = getattr(cell, "gate_names", ())
+    gate = next((name for name in KEEPING_GATES if name in names), None)
+    if gate is None or getattr(cell, "bias_ih", None) is None:
+        raise ValueError(f"set_keeping_gate_bias: {type(cell).__name__} has no "
+                         f"{' or '.join(KEEPING_GATES)} with a bias (gates: {names or 'none'})")
+    size, block = cell.hidden_size, names.index(gate)
+    rows = slice(block * size, (block + 1) * size)
+    cell.bias_ih.data[rows] = bias
+    cell.bias_hh.data[rows] = 0
+    return cell
+
+
 # -- pictures ---------------------------------------------------------------------------------
 def write_figure(figure, path):
     """Save a matplotlib figure as PNG or SVG (by suffix), atomically."""

@@ -16,10 +16,12 @@ EXPERIMENTS = {
     "seq2seq_reversal": "(8) seq2seq with a reversed source learns faster",
     "regularizer": "(9) the Pascanu et al. regularizer keeps ||dL/dh_t|| flatter",
     "sentence_pca": "(10) seq2seq sentence vectors (PCA): word order moves them, voice much less",
+    "lag_gradient": "(11) dL/dW_hh by time lag: a tanh RNN learns from short lags only",
 }
 """Name -> the claim it reproduces, in the lecture's order."""
 
-QUICK = ("vanishing", "exploding", "lstm_memory", "leaky", "time_delay", "clipping")
+QUICK = ("vanishing", "exploding", "lstm_memory", "leaky", "time_delay", "clipping",
+         "lag_gradient")
 """Experiments that take seconds; :func:`run_quick` runs them (``make demo``)."""
 
 
