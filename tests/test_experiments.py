@@ -131,6 +131,26 @@ def test_lag_gradient_far_terms_vanish_for_the_rnn_and_survive_an_open_forget_ga
     assert (out / "lag_gradient.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_deep_transition_shortcut_restores_the_decay_rate_and_skip_shortens_depth(out):
+    results = experiments.run("deep_transition", out, quick=True, log=_quiet)
+    transition = results["transition"]
+    for entry in transition.values():   # near the zero state the rate is log10 rho(J)
+        assert entry["measured_slope"] == pytest.approx(entry["predicted_slope"], rel=0.05)
+    rnn = transition["tanh RNN (same W_hh)"]["measured_slope"]
+    for depth in (2, 3):
+        plain = transition[f"DT-RNN, depth {depth}"]["measured_slope"]
+        shortcut = transition[f"DT(S)-RNN, depth {depth} (shortcut)"]["measured_slope"]
+        assert plain < 2 * rnn   # the extra non-linearity: more than twice the decay
+        assert shortcut > plain + 0.3 and shortcut > 1.2 * rnn
+        assert (transition[f"DT(S)-RNN, depth {depth} (shortcut)"]["measured_slope_inputs_std_1"]
+                > transition[f"DT-RNN, depth {depth}"]["measured_slope_inputs_std_1"] + 0.3)
+    stacked = results["stacked"]
+    for layers in (2, 4):
+        plain, skip = stacked[f"{layers} layers, no skip"], stacked[f"{layers} layers, skip"]
+        assert skip["lag_0"] > 3 * plain["lag_0"]   # a shorter path through depth
+        assert skip["measured_slope"] == pytest.approx(plain["measured_slope"], abs=0.03)
+
+
 def test_experiment_command_rejects_unknown_name(capsys):
     assert main(["experiment", "nonexistent"]) == 2
     assert "nonexistent" in capsys.readouterr().err

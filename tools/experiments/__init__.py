@@ -17,11 +17,13 @@ EXPERIMENTS = {
     "regularizer": "(9) the Pascanu et al. regularizer keeps ||dL/dh_t|| flatter",
     "sentence_pca": "(10) seq2seq sentence vectors (PCA): word order moves them, voice much less",
     "lag_gradient": "(11) dL/dW_hh by time lag: a tanh RNN learns from short lags only",
+    "deep_transition": "(12) deep transition: a shortcut keeps the gradient; stacked skip "
+                       "connections shorten depth, not time",
 }
 """Name -> the claim it reproduces, in the lecture's order."""
 
 QUICK = ("vanishing", "exploding", "lstm_memory", "leaky", "time_delay", "clipping",
-         "lag_gradient")
+         "lag_gradient", "deep_transition")
 """Experiments that take seconds; :func:`run_quick` runs them (``make demo``)."""
 
 
