@@ -190,6 +190,26 @@ def test_seq2seq_encoding_is_word_for_word():
     assert words == [["three", "zero", "seven"], ["nine", "two", "one"]]
 
 
+def test_adding_problem_lstm_solves_it_in_every_seed_and_the_rnn_in_none(out):
+    from tools.experiments import adding
+    results = experiments.run("adding", out, quick=True, log=_quiet)   # T=30, 600 steps
+    lstm, rnn = results["LSTM"]["runs"], results["tanh RNN"]["runs"]
+    assert [r["seed"] for r in lstm] == [0, 1, 2] and len(rnn) == 3
+    for r in lstm:
+        assert r["first_step_below_0.01"] is not None and r["best_mse"] < adding.SOLVED
+        assert r["steps_run"] <= r["first_step_below_0.01"] + 200   # stopped once solved
+    for r in rnn:
+        assert r["first_step_below_0.01"] is None and r["best_mse"] > 0.1
+    assert results["LSTM"]["solved"] == 3 and results["tanh RNN"]["solved"] == 0
+
+
+def test_adding_first_step_below_reads_the_history():
+    from tools.experiments.adding import first_step_below
+    history = {"val_step": [50, 100, 150, 200], "val": [0.2, 0.011, 0.009, 0.002]}
+    assert first_step_below(history) == 150
+    assert first_step_below(history, 0.001) is None
+
+
 def test_adding_baseline_of_predicting_one_is_one_sixth():
     from minigrad.nn import Linear
     from models.tasks import SequenceRegressor, adding_problem

@@ -12,7 +12,8 @@ EXPERIMENTS = {
     "lstm_memory": "(4) the LSTM keeps the gradient over 100+ steps",
     "leaky": "(5) leaky units: larger tau, slower decay",
     "time_delay": "(6) time delay D: decay ~ lambda^(T/D)",
-    "adding": "(7) adding problem T=100: LSTM solves it, a tanh RNN does not",
+    "adding": "(7) adding problem, T=100 (--quick: T=30), 3 seeds: LSTM solves it, a tanh RNN "
+              "does not",
     "seq2seq_reversal": "(8) seq2seq with a reversed source learns faster",
     "regularizer": "(9) the Pascanu et al. regularizer keeps ||dL/dh_t|| flatter",
     "sentence_pca": "(10) seq2seq sentence vectors (PCA): word order moves them, voice much less",
