@@ -84,7 +84,22 @@ def test_lstm_with_open_forget_gate_keeps_the_gradient(out):
     assert results["tanh RNN"]["log10_ratio_100_steps"] < -10
     assert results["LSTM, b_f=3"]["log10_ratio_100_steps"] > -3
     assert (results["LSTM, b_f=5"]["log10_ratio_100_steps"]
-            > results["LSTM, b_f=0"]["log10_ratio_100_steps"] + 10)
+            > results["LSTM, b_f=0 (default)"]["log10_ratio_100_steps"] + 10)
+    # at the default init (keeping gate ~ 0.5) the gated cells vanish too; opened, they keep it
+    for default, opened in (("LSTM, b_f=0 (default)", "LSTM, b_f=1"),
+                            ("GRU, b_z=0 (default)", "GRU, b_z=1")):
+        assert results[default]["log10_ratio_100_steps"] < -10
+        assert (results[opened]["log10_ratio_100_steps"]
+                > results[default]["log10_ratio_100_steps"] + 5)
+    # trained on the adding problem: the gated cells solve it and keep the task's gradient
+    trained = results["trained"]
+    assert trained["tanh RNN"]["held_out_mse"] > 0.1
+    for gated in ("LSTM, b_f=1", "GRU, b_z=1"):
+        assert trained[gated]["held_out_mse"] < 0.01
+        assert trained[gated]["log10_ratio_trained"] > -1.5
+        assert (trained[gated]["log10_ratio_trained"]
+                > trained["tanh RNN"]["log10_ratio_trained"] + 3)
+        assert trained[gated]["log10_ratio_trained"] > trained[gated]["log10_ratio_init"]
 
 
 def test_clipping_prevents_divergence_and_the_clipped_run_learns(out):

@@ -9,7 +9,8 @@ EXPERIMENTS = {
     "vanishing": "(1) vanilla RNN: gradient vanishes geometrically for spectral radius < 1",
     "exploding": "(2) vanilla RNN: gradient explodes geometrically for spectral radius > 1",
     "clipping": "(3) gradient clipping keeps training stable where it diverges",
-    "lstm_memory": "(4) the LSTM keeps the gradient over 100+ steps",
+    "lstm_memory": "(4) the LSTM keeps the gradient over 100+ steps with its forget gate open "
+                   "and after training on the adding problem",
     "leaky": "(5) leaky units: larger tau, slower decay",
     "time_delay": "(6) time delay D: decay ~ lambda^(T/D)",
     "adding": "(7) adding problem, T=100 (--quick: T=30), 3 seeds: LSTM solves it, a tanh RNN "
