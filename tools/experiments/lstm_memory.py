@@ -110,7 +110,7 @@ def after_training(length, steps, hidden, seed, log):
                      results[label]["steps_run"]))
     log(f"2. trained on the adding problem (T={length}, up to {steps} steps, H={hidden}); "
         f"L = the task's MSE on 256 held-out sequences")
-    print_table(("cell (recommended init)", f"log10 ||dL/dh_1||/||dL/dh_T||, init",
+    print_table(("cell (recommended init)", "log10 ||dL/dh_1||/||dL/dh_T||, init",
                  "... after training", "held-out MSE", "first step < 0.01", "steps"),
                 rows, log)
     return curves, results
