@@ -121,12 +121,14 @@ def cell_state_path(steps, hidden, inputs, xs, seed, log):
     lstm = gradflow.cast(CELLS["LSTM, b_f=3"](inputs, hidden))
     curves, results = {}, {}
     for method, label in jacobian.MULTI_STEP_LABELS.items():
+        if method == "cell_product":
+            label += " = product of per-step cell-state Jacobians (the notes' approximation)"
         norms = jacobian.cell_state_gradient_norms(lstm, xs, method=method)
         results[f"cell_state_path_b_f=3_{method}"] = {
             "dc_T/dc_1": float(norms[0]), "dc_T/dc_(T-100)": float(norms[-101])}
         log(f"3. LSTM b_f=3, cell-state path, {label}: ||dc_T/dc_(T-100)||_2 = "
             f"{norms[-101]:.3g}, ||dc_T/dc_1||_2 = {norms[0]:.3g}")
-        curves[f"LSTM, b_f=3: ||dc_T/dc_t||, {label}"] = norms
+        curves[f"LSTM, b_f=3, cell path: {label}"] = norms
     log(f"   (exact: the full (h, c) state Jacobians multiplied; prod: the notes' product of "
         f"one-step dc_k/dc_(k-1); {jacobian.NOTE_ON_000})")
     return curves, results
