@@ -183,6 +183,20 @@ def test_gradflow_command_writes_svg_with_one_line_per_cell(tmp_path, capsys):
     assert float(lines[1].split()[1]) == pytest.approx(0.9, rel=1e-3)
 
 
+def test_gradflow_command_keeping_gate_bias_opens_lstm_and_gru_only(tmp_path, capsys):
+    def decades(*extra):
+        assert main(["gradflow", "--cells", "rnn,lstm,gru", "--steps", "60", "--hidden", "16",
+                     "--spectral-radius", "0.9", *extra, "-o", str(tmp_path / "f.png")]) == 0
+        rows = capsys.readouterr().out.splitlines()[1:4]
+        return {row.split()[0]: float(row.split()[-1]) for row in rows}
+
+    default, opened = decades(), decades("--keeping-gate-bias", "1")
+    assert opened["rnn"] == default["rnn"]   # no gate: left as it is
+    assert default["lstm"] < default["rnn"] and default["gru"] < default["rnn"]
+    for gated in ("lstm", "gru"):
+        assert opened[gated] > default[gated] + 2
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["--cells", "rnn", "-o", "flow.jpg"], ".png or .svg"),
     (["--cells", "nope", "-o", "flow.png"], "--cells"),

@@ -19,6 +19,11 @@ def add_parser(subparsers):
                         help="standard deviation of the random inputs (1.0)")
     parser.add_argument("--spectral-radius", type=positive_float, default=None,
                         help="scale every recurrent block to this spectral radius first")
+    parser.add_argument("--keeping-gate-bias", type=float, default=None, metavar="B",
+                        help="set the bias of the gate that keeps the state (LSTM forget "
+                             "gate, GRU update gate) to B first; 1 is the recommended init "
+                             "(Jozefowicz et al. 2015); cells without such a gate are left "
+                             "as they are")
     parser.add_argument("--loss", choices=("last", "all"), default="last",
                         help="L = sum(h_T) ('last', default) or sum over all steps ('all')")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (0)")
@@ -55,13 +60,18 @@ def run(args):
         cell = gradflow.cast(constructor(args.inputs, args.hidden))
         if args.spectral_radius is not None:
             gradflow.scale_spectral_radius(cell, args.spectral_radius)
+        if args.keeping_gate_bias is not None and set(
+                getattr(cell, "gate_names", ())) & set(gradflow.KEEPING_GATES):
+            gradflow.set_keeping_gate_bias(cell, args.keeping_gate_bias)
         norms = gradflow.hidden_gradient_norms(cell, xs, loss=args.loss)
         curves[name] = norms
         ratio = np.log10(norms[0] / norms[-1]) if norms[0] > 0 else -np.inf
         print(f"{name:<22} {gradflow.spectral_radius(cell):>10.4g} {norms[-1]:>12.4g} "
               f"{norms[0]:>12.4g} {ratio:>12.3f}")
     title = f"||dL/dh_t||, T={args.steps}, H={args.hidden}" + (
-        f", spectral radius {args.spectral_radius:g}" if args.spectral_radius else "")
+        f", spectral radius {args.spectral_radius:g}" if args.spectral_radius else "") + (
+        f", keeping-gate bias {args.keeping_gate_bias:g}"
+        if args.keeping_gate_bias is not None else "")
     path = gradflow.plot_gradient_flow(curves, args.output, title=title)
     print(f"wrote {path}")
     return 0
