@@ -23,7 +23,7 @@ from . import backend
 from .autograd import CHUNK_BYTES, _as_tensor, _walk
 from .ops import unbroadcast
 from .ops import _HALF
-from .tensor import Tensor, state
+from .tensor import Tensor, current_scope, state
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "CompileMismatch"]
 
@@ -44,7 +44,7 @@ def _flatten(value, tensors):
         tensors.append(value)
         data = value.data
         return ("T", data.shape, data.dtype.str, type(data), value.requires_grad,
-                data.flags.c_contiguous)
+                getattr(data, "strides", None))
     if isinstance(value, (np.ndarray,)) or backend.backend_of(value) == "cupy" and \
             hasattr(value, "shape"):
         tensors.append(value)
@@ -56,6 +56,25 @@ def _flatten(value, tensors):
     if value is None or isinstance(value, (bool, int, float, str, np.generic)):
         return ("V", type(value), value)
     return ("O", id(value))
+
+
+def _is_array(value):
+    return isinstance(value, np.ndarray) or backend.backend_of(value) == "cupy" and \
+        hasattr(value, "shape")
+
+
+def _contiguous(value):
+    """``value`` with its arrays (not tensors) made C-contiguous, so that what ``fn``
+    derives from them by slicing along the first axis or reshaping is a view the recorder
+    finds in memory (:meth:`_Recorder.locate`), not a copy it would freeze at capture."""
+    if _is_array(value):
+        return value if value.flags.c_contiguous else backend.get_array_module(value) \
+            .ascontiguousarray(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_contiguous(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _contiguous(v) for k, v in value.items()}
+    return value
 
 
 def _leaf_tensors(value, out):
@@ -289,11 +308,22 @@ def _sigmoid_kernel(buffer, ins, out):
     return step
 
 
+def _rows_of(buffer):
+    """``buffer`` as rows (-1, last axis) to write a matrix product into, and what to run
+    after writing: None when the rows are a view of ``buffer``; a copy back when
+    ``buffer`` is a view that reshaping copies (reversed, or a slice of a 3-d block)."""
+    rows = buffer.reshape(-1, buffer.shape[-1])
+    if np.may_share_memory(rows, buffer):
+        return rows, None
+    rows = np.empty_like(rows)
+    return rows, lambda: np.copyto(buffer, rows.reshape(buffer.shape))
+
+
 def _linear_kernel(buffer, ins, out, transposed=None):
     """ops._linear_forward into ``buffer``: x W^T over all rows at once, then += b;
     ``transposed``, when given, holds W^T (see :func:`_transpose_step`)."""
     matmul, add = np.matmul, np.add
-    rows = buffer.reshape(-1, buffer.shape[-1])
+    rows, written = _rows_of(buffer)
     flat = buffer.ndim > 2
     x, w = ins[0], ins[1]
     b = ins[2] if len(ins) == 3 else None
@@ -302,6 +332,8 @@ def _linear_kernel(buffer, ins, out, transposed=None):
         a = regs[x]
         matmul(a.reshape(-1, a.shape[-1]) if flat else a,
                regs[w].T if transposed is None else transposed, rows)
+        if written is not None:
+            written()
         if b is not None:
             add(buffer, regs[b], buffer)
         regs[out] = buffer
@@ -347,11 +379,13 @@ def _matmul_kernel(first, second):
     def make(buffer, ins, out):
         a, b = ins[first], ins[second]
         matmul = np.matmul
-        rows = buffer.reshape(-1, buffer.shape[-1])
+        rows, written = _rows_of(buffer)
 
         def step(regs):
             x = regs[a]
             matmul(x.reshape(-1, x.shape[-1]), regs[b], rows)
+            if written is not None:
+                written()
             regs[out] = buffer
         return step
     return make
@@ -709,6 +743,7 @@ class _Recorder:
             self.tensor_slot[id(t)] = index
             self.keep.append(t)
             return index
+        self._refuse_copy(t.data, f"a tensor of shape {t.shape} that is no op's result")
         index = self._new(t.data)
         self.tensor_slot[id(t)] = index
         self.keep.append(t)
@@ -743,20 +778,53 @@ class _Recorder:
                 return _View(index, array.shape, array.strides, low - start)
         return None
 
-    def _template(self, value):
+    def _refuse_copy(self, array, what):
+        """Raise :class:`CompileError` for an integer array that holds the values of an
+        integer argument (all of it, or rows ``a:b`` of its first axis) without being a
+        view of it: a copy made outside ops (``flatten()``, ``astype``, ``np.concatenate``
+        of a slice), which a replay would keep at its captured values. A range
+        ``0, 1, 2, ...`` passes: it is what index arrays built from shapes hold."""
+        if not _is_array(array) or array.dtype.kind not in "iub" or array.size < 2:
+            return
+        values = backend.to_backend(array, "numpy").reshape(-1)
+        if values[0] == 0 and np.array_equal(values, np.arange(values.size)):
+            return
+        for index, position in self.plan.arguments:
+            source = self.values[index]
+            if not _is_array(source) or source.dtype.kind not in "iub" or source.ndim == 0:
+                continue
+            source = backend.to_backend(source, "numpy")
+            row = source[0].size
+            if row == 0 or values.size % row or values.size > source.size:
+                continue
+            rows = values.size // row
+            flat = source.reshape(-1)
+            for start in range(0, (source.shape[0] - rows + 1) * row, row):
+                if np.array_equal(flat[start:start + values.size], values):
+                    raise CompileError(
+                        f"compile: {what} at scope '{current_scope()}' holds the values of the "
+                        f"array argument {position} of shape {source.shape} (rows "
+                        f"{start // row}:{start // row + rows}) but is a copy made outside "
+                        f"ops, so a replay would use the values of this call forever; pass "
+                        f"the argument (or a slice or reshape of it, a view) to the op, or "
+                        f"derive it with ops on a Tensor of the argument")
+
+    def _template(self, value, op=None):
         """``value`` (a keyword argument) with the plan's arrays inside replaced by
         placeholders: an index array taken from an argument is read anew at every call."""
         if type(value) is tuple:
-            return tuple(self._template(v) for v in value)
+            return tuple(self._template(v, op) for v in value)
         if hasattr(value, "shape") and hasattr(value, "dtype") and \
                 not isinstance(value, np.generic):
             found = self.locate(value)
             if found is not None:
                 return found
+            self._refuse_copy(value, f"an index array of shape {value.shape} given to "
+                                     f"'{op}'" if op else f"an array of shape {value.shape}")
         return value
 
-    def _kwargs(self, kwargs):
-        template = {k: self._template(v) for k, v in kwargs.items()}
+    def _kwargs(self, kwargs, op=None):
+        template = {k: self._template(v, op) for k, v in kwargs.items()}
         return template if any(_has_slot(v) for v in template.values()) else None
 
     def _result(self, value, ins):
@@ -811,7 +879,7 @@ class _Recorder:
                 self.tensor_slot[id(out)] = i
                 self.keep.append(out)
                 return
-        template = self._kwargs(kwargs)
+        template = self._kwargs(kwargs, op.name)
         xp = backend.get_array_module(self.values[ins[0]])
         fn = functools.partial(op.forward, xp) if template is not None else \
             functools.partial(op.forward, xp, **kwargs)
@@ -1078,6 +1146,9 @@ class CompiledFunction:
         if state.recorder is not None or state.anomaly:
             return self.fn(*args, **kwargs)      # inside another capture, or anomaly mode
         key, arrays = self._signature(args, kwargs)
+        if any(not isinstance(a, Tensor) and not a.flags.c_contiguous for a in arrays):
+            args, kwargs = _contiguous(args), _contiguous(kwargs)
+            arrays = self._signature(args, kwargs)[1]
         plans = self.plans.get(key)
         if plans is not None:
             for plan in plans:

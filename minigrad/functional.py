@@ -112,11 +112,15 @@ def embedding(indices, weight):
 
 def one_hot(indices, num_classes, dtype=np.float32):
     """A float tensor with a 1 at each index along a new last axis (no gradient)."""
-    data = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
-    xp = indices.xp if isinstance(indices, Tensor) else np
+    indices = indices if isinstance(indices, Tensor) else Tensor(np.asarray(indices))
+    data = indices.data
     if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise IndexError(f"one_hot: indices must lie in [0, {num_classes})")
-    return Tensor(xp.eye(num_classes, dtype=dtype)[data])
+    return _one_hot(indices, num_classes=num_classes, dtype=np.dtype(dtype))
+
+
+_one_hot = Op("one_hot", lambda xp, indices, num_classes, dtype:
+              xp.eye(num_classes, dtype=dtype)[indices])   # an op: a compiled step reads anew
 
 
 def dropout(x, p=0.5, training=True, rng=None):

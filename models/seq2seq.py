@@ -70,7 +70,7 @@ class Seq2Seq(Module):
         if data.ndim != 2 or data.shape[0] == 0 or data.dtype.kind not in "iu":
             raise ValueError(f"Seq2Seq: target must be int tokens of shape (T' >= 1, batch), "
                              f"got {data.shape} {data.dtype}")
-        return data.astype(np.int64)
+        return data.astype(np.int64, copy=False)
 
     def forward(self, source, target, teacher_forcing=1.0, rng=None):
         target = self._tokens(target)
@@ -80,7 +80,8 @@ class Seq2Seq(Module):
                              f"{target.shape[1]} differ")
         steps, batch = target.shape
         bos = np.full((1, batch), self.bos_index, dtype=np.int64)
-        inputs = np.concatenate([bos, target[:-1]], axis=0)
+        # joined by an op, so that a compiled step reads the targets of each call
+        inputs = mg.concat([mg.Tensor(bos), mg.Tensor(target[:-1])], axis=0)
         with mg.scope("decoder"):
             if teacher_forcing >= 1:
                 hs, _ = run_sequence(self.decoder, self.target_embedding(inputs), state)
