@@ -12,8 +12,12 @@ The same idea as ``jax.jit`` and tinygrad's ``TinyJit``, with the same assumptio
 Python control flow of ``fn`` must not depend on the values of arrays**, only on their
 shapes, and everything ``fn`` computes from tensors must go through ops. What runs outside
 ops (``.item()``, ``.data`` arithmetic, ``optimizer.zero_grad()``, printing) happens once,
-at capture, and never again. Use ``check=True`` to replay and run eagerly side by side and
-raise :class:`CompileMismatch` at the first difference.
+at capture, and never again. Index arrays taken from array arguments (as they are, sliced
+or reshaped: views) are read anew at every call; array arguments that are not C-contiguous
+are handed to ``fn`` as contiguous copies so that such slices and reshapes stay views. An
+integer array holding an argument's values but copied outside ops is refused at capture.
+Use ``check=True`` to replay and run eagerly side by side and raise
+:class:`CompileMismatch` at the first difference.
 """
 import functools
 
