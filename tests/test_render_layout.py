@@ -374,3 +374,24 @@ def test_a_hand_written_loop_gets_its_x_t_and_h_0_named():
     for g in _groups(root, "node", "x_t"):
         step = next(s for s in steps if s[3][0] <= _centre(g)[0] <= s[3][2])
         assert _centre(g)[1] > step[3][3]
+
+
+def _through(samples, box, inset=3.0):
+    """The samples of a path that lie well inside ``box`` (not just touching its outline)."""
+    return [p for p in samples if box[0] + inset < p[0] < box[2] - inset
+            and box[1] + inset < p[1] < box[3] - inset]
+
+
+@pytest.mark.parametrize("name,detail", [(n, d) for n in RNNS for d in ("cell", "op")])
+def test_parameter_edges_run_through_no_other_box(name, detail):
+    """A parameter's dashed edge ends at what uses it: it runs through no other box on the
+    way (as the input projection's weight_ih once ran through `reverse` in Seq2seq)."""
+    root, _, _ = drawn(name, detail=detail)
+    nodes = _nodes(root)
+    boxes = {key: _box(g) for key, g in nodes.items() if _points(g)}
+    for g in _groups(root, "edge", "parameter"):
+        tail, head = _edge_ends(g)
+        samples = [p for path in g.iter(SVG + "path") for p in _curve(path.get("d"))]
+        for key, box in boxes.items():
+            if key not in (tail, head):
+                assert not _through(samples, box), (g.get("id"), key)

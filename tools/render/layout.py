@@ -11,6 +11,7 @@ Units are points, y grows upward (Graphviz's convention).
 """
 from dataclasses import dataclass, field
 
+from .graph import PARAMETER
 from .grid import AFTER, BEFORE, FREE, INITIAL, INPUT_MARK, OUTPUT_MARK, STEP
 from .picture import CELL, DELAY, RECURRENT, STATE_VALUE
 
@@ -271,13 +272,27 @@ class Layouter:
                 if s in inside:
                     preds.setdefault(b, []).append(s)
         level = _longest(ids, preds)
+        for b in ids:   # a source sits just before what it feeds, not under the chain
+            if b not in preds:
+                after = [level[t] for i in self.outs.get(b, [])
+                         if (t := self.picture.lines[i].target) in inside]
+                if after:
+                    level[b] = max(level[b], min(after) - 1)
+        # parameters used only by the steps go on top, so their lanes run over the rest
+        on_top = [b for b in ids if self.picture.boxes[b].kind == PARAMETER and b not in preds
+                  and not any(self.picture.lines[i].target in inside
+                              for i in self.outs.get(b, []))]
+        if len(on_top) == len(ids):
+            on_top = []
         columns = {}
         for b in ids:
-            columns.setdefault(level[b], []).append(b)
+            if b not in on_top:
+                columns.setdefault(level[b], []).append(b)
         for col in columns.values():   # what feeds another row goes on top, clear of the rest
-            col.sort(key=lambda b: any(self.picture.lines[i].target not in inside and
-                                       self.picture.boxes[self.picture.lines[i].target].role
-                                       in (BEFORE, AFTER) for i in self.outs.get(b, [])))
+            col.sort(key=lambda b: (any(self.picture.lines[i].target not in inside and
+                                        self.picture.boxes[self.picture.lines[i].target].role
+                                        in (BEFORE, AFTER) for i in self.outs.get(b, [])),
+                                    self.picture.boxes[b].kind == PARAMETER))
         pos, x, height = {}, 0.0, 0.0
         for _, col in sorted(columns.items()):
             w = max(self.sizes[b][0] for b in col)
@@ -288,6 +303,17 @@ class Layouter:
                 y += h + 10
             height = max(height, y - 10)
             x += w + 26
+        if on_top:
+            first = min(columns)
+            w = max(self.sizes[b][0] for b in on_top + columns[first])
+            x0 = pos[columns[first][0]][0] - max(self.sizes[b][0] for b in columns[first]) / 2
+            y = height + 10
+            for b in on_top:
+                h = self.sizes[b][1]
+                pos[b] = (x0 + w / 2, y + h / 2)
+                y += h + 10
+            height = y - 10
+            x = max(x, x0 + w + 26)
         return pos, max(x - 26, 0.0), height
 
     def _consumer_frame(self, box_id, seen=None):
@@ -447,7 +473,14 @@ class Layouter:
                 g = row_geometry[frame.row]
                 c0, c1 = column_x[frame.column(box.t)]
                 y = g["mark_y"] if box.role == INPUT_MARK else g["out_mark_y"]
-                nodes[box.id] = [(c0 + c1) / 2, y, *self.sizes[box.id]]
+                x = (c0 + c1) / 2
+                if box.role == INPUT_MARK:   # under the right of what it feeds: a straight line
+                    fed = [nodes[t] for i in self.outs.get(box.id, [])
+                           if boxes[t := self.picture.lines[i].target].role == STEP]
+                    if len(fed) == 1:
+                        w = self.sizes[box.id][0]
+                        x = min(max(fed[0][0] + fed[0][2] / 4, c0 + w / 2), c1 - w / 2)
+                nodes[box.id] = [x, y, *self.sizes[box.id]]
         for frame_key, bs in initial.items():
             frame = grid.frames[frame_key]
             rect = step_rects[(frame_key, frame.first())]
@@ -540,22 +573,29 @@ class Layouter:
                 ys = self.rows[r]["in_lane_y" if b.role == INPUT_MARK else "param_lane_y"]
                 lane_y = ys[lanes.index(a.id)]
                 k = lanes.index(a.id)
-                drop_x = nb[0] + (0 if b.role == INPUT_MARK else
-                                  min(nb[2] / 2 - 4, 4 * k) * (1 if k % 2 else -1))
+                # parameters come up into the left of the box, clear of x_t on its right
+                drop_x = nb[0] - (0 if b.role == INPUT_MARK else min(nb[2] / 2 - 4, 4 + 5 * k))
                 end = (drop_x, nb[1] - nb[3] / 2)
                 tail = [(drop_x, lane_y), end]
                 if b.role == STEP and self._blocked(b, drop_x, lane_y, end[1]):
                     rect = self.step_rects[(b.frame, b.t)]
                     side_x = rect[0] + 3 + 2 * k
-                    tail = [(side_x, lane_y), (side_x, nb[1]), _left(nb)]
+                    below = end[1] - 6   # in the gap under the box's row, then up into it
+                    tail = [(side_x, lane_y), (side_x, below), (drop_x, below), end]
                 if (r, a.id) in riser and na[0] < self.risers_x:
                     rx = riser[(r, a.id)]
                     routes[i] = polyline([_right(na), (rx, na[1]), (rx, lane_y), *tail])
-                else:   # a band under the columns: rise beside the box, not through x_t
+                elif b.role == STEP:   # a band under the columns: rise in the gap before
+                    rx = self.column_x[fb.offset][0] - COLUMN_GAP / 2 + 5 * k
+                    routes[i] = polyline([_left(na), (rx, na[1]), (rx, lane_y), *tail])
+                else:   # rise beside the box, not through x_t
                     rx = na[0] + na[2] / 2 + 6 + 5 * k
                     routes[i] = polyline([_right(na), (rx, na[1]), (rx, lane_y), *tail])
             elif a.role == INPUT_MARK:
-                routes[i] = s_curve(_top(na), _bottom(nb))
+                end = _bottom(nb)
+                if abs(na[0] - nb[0]) < nb[2] / 2 - 4:
+                    end = (na[0], end[1])
+                routes[i] = s_curve(_top(na), end)
             elif b.role == OUTPUT_MARK:
                 routes[i] = self._clear(s_curve(_top(na), _bottom(nb)), na, nb, (a.frame, a.t))
             elif a.role == OUTPUT_MARK and b.role == INPUT_MARK:
@@ -575,6 +615,19 @@ class Layouter:
                 first = s_curve(_top(na), _bottom(nb)) if nb[1] > na[1] else \
                     s_curve(_right(na), _left(nb), vertical=False)
                 routes[i] = self._clear(first, na, nb, (b.frame, b.t))
+            elif (a.kind == PARAMETER and b.role == BEFORE and na[1] > nb[1] + nb[3] / 2
+                  and nb[0] - nb[2] / 2 > na[0] + na[2] / 2):
+                # right, then down onto the top of the box that uses it
+                k = sorted(j for j in self.ins[b.id]
+                           if boxes[picture.lines[j].source].kind == PARAMETER).index(i)
+                drop_x = nb[0] - nb[2] / 2 + 10 + 8 * k
+                path = [_right(na), (drop_x, na[1]), (drop_x, nb[1] + nb[3] / 2)]
+                y = nb[1] + min(4 + 4 * k, nb[3] / 4)
+                side_x = nb[0] - nb[2] / 2 - 8 - 5 * k
+                while self._band_blocked(path, (a.id, b.id)) and side_x > na[0] + na[2] / 2:
+                    path = [_right(na), (side_x, na[1]), (side_x, y), (nb[0] - nb[2] / 2 + 2, y)]
+                    side_x -= 6   # in from the left, in the first free gap
+                routes[i] = polyline(path)
             elif a.role == BEFORE and b.role == AFTER and nb[0] > self.column_x[-1][1]:
                 # from the left margin to the right one: over the top of the row
                 over = self.rows[min(b.row, len(self.rows) - 1)]["top"] + 6 + 5 * (i % 4)
@@ -633,6 +686,20 @@ class Layouter:
             bx, by, bw, bh = self.layout.nodes[box.id]
             if abs(bx - x) < bw / 2 + 2 and y0 < by < y1:
                 return True
+        return False
+
+    def _band_blocked(self, path, ends):
+        """Whether a box of the margins (other than the ``ends``) stands on the straight
+        horizontal and vertical pieces of ``path``."""
+        for box in self.picture.boxes.values():
+            if box.id in ends or box.role not in (BEFORE, AFTER, FREE) \
+                    or box.id not in self.layout.nodes:
+                continue
+            bx, by, bw, bh = self.layout.nodes[box.id]
+            for (x0, y0), (x1, y1) in zip(path, path[1:]):
+                if (min(x0, x1) < bx + bw / 2 + 2 and bx - bw / 2 - 2 < max(x0, x1)
+                        and min(y0, y1) < by + bh / 2 + 2 and by - bh / 2 - 2 < max(y0, y1)):
+                    return True
         return False
 
     def _plain(self, na, nb):
