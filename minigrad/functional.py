@@ -74,7 +74,7 @@ def _picked_loss(scores, targets, reduction, name, transform):
     _check_targets(scores, targets, name)
     flat = transform(scores.reshape(-1, scores.shape[-1]))
     rows = scores.xp.arange(flat.shape[0])
-    picked = -flat[rows, targets.data.reshape(-1)]
+    picked = -flat[rows, targets.reshape(-1).data]   # an op: mg.compile reads it anew
     return _reduce(picked.reshape(targets.shape), reduction, name)
 
 

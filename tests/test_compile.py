@@ -313,6 +313,29 @@ def test_training_200_steps_compiled_and_eager_gives_the_same_weights(kind):
     assert eager_losses[-1] < eager_losses[0]
 
 
+@pytest.mark.parametrize("embedding_dim", [None, 4])
+def test_charlm_trains_compiled_on_transposed_stream_batches(embedding_dim):
+    """stream_batch hands out transposed (non-contiguous) index arrays; one-hot inputs,
+    embeddings and cross-entropy's targets are read anew at every replay."""
+    from models.charlm import CharLM, stream_batch
+    from models.train import Trainer
+
+    data = np.random.default_rng(2).integers(0, 6, size=400)
+
+    def train(compile):
+        mg.manual_seed(1)
+        model = CharLM("abcdef", "lstm", hidden_size=8, embedding_dim=embedding_dim)
+        trainer = Trainer(model, lambda step: stream_batch(data, step, 3, 10), lr=1e-2,
+                          tbptt=4, carry_state=True, progress=False, compile=compile,
+                          log=lambda *a: pytest.fail(f"fell back to eager: {a}"))
+        return model.state_dict(), trainer.fit(30)["loss"]
+
+    eager, eager_losses = train(False)
+    compiled, compiled_losses = train(True)
+    assert compiled_losses == eager_losses
+    assert_same(compiled, eager)
+
+
 def test_trainer_falls_back_to_eager_when_the_replay_differs(rng):
     from models.train import Trainer
 
