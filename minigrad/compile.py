@@ -8,6 +8,14 @@ per op, no graph walk, no sort. The backward steps are those :func:`minigrad.aut
 run_backward` would take, in the same order, so a replay gives the eager results bit for
 bit; parameters' ``.grad`` accumulate exactly as in eager mode.
 
+Memory is reused inside the plan: the hot ops (elementwise ops, sigmoid, linear and their
+VJPs, gradient sums) write into buffers allocated once, at capture, and shared between
+results whose lives do not overlap; views of those buffers are taken once; a gate's
+gradient is computed straight into its columns of the pre-activation's gradient; the
+terms of a weight's gradient are laid side by side for one matmul. Only what leaves the
+plan (returned values, ``.grad``) is a fresh array at every call, so a replay needs no
+allocator tuning (``backend.keep_freed_memory``).
+
 The same idea as ``jax.jit`` and tinygrad's ``TinyJit``, with the same assumption: **the
 Python control flow of ``fn`` must not depend on the values of arrays**, only on their
 shapes, and everything ``fn`` computes from tensors must go through ops. What runs outside
@@ -25,8 +33,7 @@ import numpy as np
 
 from . import backend
 from .autograd import CHUNK_BYTES, _as_tensor, _walk
-from .ops import unbroadcast
-from .ops import _HALF
+from .ops import _HALF, unbroadcast
 from .tensor import Tensor, current_scope, state
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "CompileMismatch"]
