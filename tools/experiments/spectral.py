@@ -90,7 +90,8 @@ def report(name, title, runs, saturated, saturated_label, output_dir, log, ratio
                     + [reading(r)])
     print_table(header, rows, log)
     explain_conditions(log)
-    curves = {f"rho={r['spectral_radius']} ({r['weights']} W)": r["norms"] for r in runs}
+    curves = {f"rho={r['spectral_radius']}, sigma_max={r['largest_singular_value']:.2f} "
+              f"({r['weights']} W)": r["norms"] for r in runs}
     curves[saturated_label] = saturated["norms"]
     references = {"rho^(T-t) (predicted)" if i == 0 else f"_rho{i}":
                   predicted_curve(r["norms"], r["spectral_radius"]) for i, r in enumerate(runs)}
