@@ -122,11 +122,11 @@ def cell_state_path(steps, hidden, inputs, xs, seed, log):
     curves, results = {}, {}
     for method, label in jacobian.MULTI_STEP_LABELS.items():
         if method == "cell_product":
-            label += " = product of per-step cell-state Jacobians (the notes' approximation)"
+            label += ",\nthe product of per-step cell-state Jacobians (the notes' approximation)"
         norms = jacobian.cell_state_gradient_norms(lstm, xs, method=method)
         results[f"cell_state_path_b_f=3_{method}"] = {
             "dc_T/dc_1": float(norms[0]), "dc_T/dc_(T-100)": float(norms[-101])}
-        log(f"3. LSTM b_f=3, cell-state path, {label}: ||dc_T/dc_(T-100)||_2 = "
+        log(f"3. LSTM b_f=3, cell-state path, {label.replace(chr(10), ' ')}: ||dc_T/dc_(T-100)||_2 = "
             f"{norms[-101]:.3g}, ||dc_T/dc_1||_2 = {norms[0]:.3g}")
         curves[f"LSTM, b_f=3, cell path: {label}"] = norms
     log(f"   (exact: the full (h, c) state Jacobians multiplied; prod: the notes' product of "
@@ -147,7 +147,7 @@ def run(output_dir, quick=False, seed=0, log=print):
     path_curves, path_results = cell_state_path(steps, hidden, inputs, xs, seed, log)
     results.update(path_results)
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 6))
     for label, norms in init_curves.items():
         left.plot(np.arange(1, steps + 1), norms, label=label, linewidth=1.4)
     for label, norms in path_curves.items():
@@ -166,6 +166,6 @@ def run(output_dir, quick=False, seed=0, log=print):
         axes.set_xlabel("time step t")
         axes.set_ylabel(r"$\|\partial L/\partial h_t\|$")
         axes.grid(True, which="both", alpha=0.3)
-        axes.legend(fontsize=7)
+        axes.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     figure.suptitle(TITLE, fontsize=10)
     return save_figure(figure, output_dir, NAME, results, log)
