@@ -395,3 +395,24 @@ def test_parameter_edges_run_through_no_other_box(name, detail):
         for key, box in boxes.items():
             if key not in (tail, head):
                 assert not _through(samples, box), (g.get("id"), key)
+
+
+@pytest.mark.parametrize("name", ["stacked", "bidirectional", "seq2seq"])
+def test_edges_between_the_margins_of_two_rows_run_through_no_box(name):
+    """The input of a Stacked or Bidirectional model reaches the row above around the left
+    of its margin, through none of the boxes in between."""
+    root, _, _ = drawn(name)
+    boxes = {key: _box(g) for key, g in _nodes(root).items() if _points(g)}
+    for g in _groups(root, "edge"):
+        tail, head = _edge_ends(g)
+        samples = [p for path in g.iter(SVG + "path") for p in _curve(path.get("d"))]
+        for key, box in boxes.items():
+            if key not in (tail, head):
+                assert not _through(samples, box), (g.get("id"), key)
+
+
+def test_a_stacked_layer_names_the_outputs_it_reads():
+    root, _, _ = drawn("stacked")
+    texts = [" ".join(t.text or "" for t in g.iter(SVG + "text")) for g in _groups(root, "node")]
+    assert any("h_1..h_3 of layer=0" in text for text in texts), texts
+    assert not any("row below" in text for text in texts)

@@ -315,7 +315,7 @@ def _layer_to_layer(picture, grid):
     stacked sequence and back."""
     boxes = picture.boxes
     inputs = {(b.frame, b.t): b for b in boxes.values() if b.role == INPUT_MARK}
-    replaced, kept = set(), []
+    replaced, kept = {}, []
     for line in picture.lines:
         a, b = boxes[line.source], boxes[line.target]
         if a.role == OUTPUT_MARK and b.role == BEFORE and b.row > grid.frames[a.frame].row:
@@ -325,15 +325,20 @@ def _layer_to_layer(picture, grid):
             if partner:
                 kept.append(Line(a.id, partner[0].id, line.kind, "", 0, set(line.sources),
                                  set(line.pairs)))
-                replaced.add(b.id)
+                replaced.setdefault(b.id, a)
                 continue
         kept.append(line)
     picture.lines = kept
-    for box_id in replaced:
+    for box_id, below in replaced.items():
         box = boxes[box_id]
         if box.kind == STACK and not any(line.target == box_id for line in kept):
-            name, _, shape = box.label.partition("\n")
-            box.label = f"{name} = the y_t\nof the row below {shape}"
+            _, _, shape = box.label.partition("\n")
+            frame = grid.frames[below.frame]
+            name = below.label.rsplit("_", 1)[0]
+            numbers = [frame.number(t) for t in frame.steps]
+            first, last = min(numbers), max(numbers)
+            where = "/".join(below.frame) or "the row below"
+            box.label = f"{name}_{first}..{name}_{last} of {where}\n{shape}"
 
 
 def _name_initial_states(picture, grid):

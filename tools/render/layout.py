@@ -288,11 +288,8 @@ class Layouter:
         for b in ids:
             if b not in on_top:
                 columns.setdefault(level[b], []).append(b)
-        for col in columns.values():   # what feeds another row goes on top, clear of the rest
-            col.sort(key=lambda b: (any(self.picture.lines[i].target not in inside and
-                                        self.picture.boxes[self.picture.lines[i].target].role
-                                        in (BEFORE, AFTER) for i in self.outs.get(b, [])),
-                                    self.picture.boxes[b].kind == PARAMETER))
+        for col in columns.values():   # the data along the bottom, parameters above it
+            col.sort(key=lambda b: self.picture.boxes[b].kind == PARAMETER)
         pos, x, height = {}, 0.0, 0.0
         for _, col in sorted(columns.items()):
             w = max(self.sizes[b][0] for b in col)
@@ -498,10 +495,13 @@ class Layouter:
                 x = rect[0] - 14 if reverse else rect[2] + 14
                 nodes[box.id] = [x, sy, *self.sizes[box.id]]
         # bands
+        self.band_left = {}
         for r, (pos, w, h) in bands.items():
             bx0 = x0 - 20 - (init_w + 22 if init_w else 12) - risers - w
             for b, (px, py) in pos.items():
                 nodes[b] = [bx0 + px, row_geometry[r]["base"] + py, *self.sizes[b]]
+            left_x = min(nodes[b][0] - nodes[b][2] / 2 for b in pos)
+            self.band_left.update({b: (r, left_x) for b in pos})
         self.risers_x = x0 - 20 - (init_w + 22 if init_w else 12) - risers + 8
         for (r, frame_key), (pos, w, h) in under_bands.items():
             frame = grid.frames[frame_key]
@@ -629,9 +629,25 @@ class Layouter:
                     side_x -= 6   # in from the left, in the first free gap
                 routes[i] = polyline(path)
             elif a.role == BEFORE and b.role == AFTER and nb[0] > self.column_x[-1][1]:
-                # from the left margin to the right one: over the top of the row
+                # from the left margin to the right one: over the top of the row (out by the
+                # left of the margin where a box stands above)
                 over = self.rows[min(b.row, len(self.rows) - 1)]["top"] + 6 + 5 * (i % 4)
-                routes[i] = polyline([_top(na), (na[0], over), (nb[0], over), _top(nb)])
+                path = [_top(na), (na[0], over), (nb[0], over), _top(nb)]
+                if self._band_blocked(path[:2], (a.id, b.id)) and a.id in self.band_left:
+                    side_x = self.band_left[a.id][1] - 8
+                    path = [_left(na), (side_x, na[1]), (side_x, over), (nb[0], over),
+                            _top(nb)]
+                routes[i] = polyline(path)
+            elif (a.role == BEFORE and b.role == BEFORE and a.id in self.band_left
+                  and b.id in self.band_left
+                  and self.band_left[b.id][0] > self.band_left[a.id][0]):
+                # into the margin of a row above: out by the left, up in the gap under that
+                # row's margin, then into the box from below
+                k = sum(1 for j in range(i) if picture.lines[j].source == a.id)
+                side_x = self.band_left[a.id][1] - 8 - 5 * k
+                gap_y = self.rows[self.band_left[b.id][0]]["base"] - ROW_GAP / 2 + 4 * k
+                routes[i] = polyline([_left(na), (side_x, na[1]), (side_x, gap_y),
+                                      (nb[0], gap_y), _bottom(nb)])
             else:
                 routes[i] = self._plain(na, nb)
 
