@@ -141,8 +141,15 @@ def gradient_flow(context):
     heading("gradient flow through time")
     from tools import experiments
     from tools.cli import main as cli
+    print("at PyTorch's default init (the gates that keep the state sit near 0.5):")
     cli(["gradflow", "--cells", "rnn,lstm,gru", "--steps", "100",
          "-o", os.path.join(context["out"], "gradflow.png")])
+    print("with that gate's bias at 1 (LSTM forget gate, GRU update gate; Jozefowicz et al. "
+          "2015):")
+    cli(["gradflow", "--cells", "rnn,lstm,gru", "--steps", "100", "--keeping-gate-bias", "1",
+         "-o", os.path.join(context["out"], "gradflow_open_gate.png")])
+    print("the gated cells keep the gradient only when the gate that keeps the state is open; "
+          "see experiment lstm_memory below for the same after training")
     experiments.run_quick(os.path.join(context["out"], "experiments"))
 
 
