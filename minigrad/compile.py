@@ -20,7 +20,9 @@ The same idea as ``jax.jit`` and tinygrad's ``TinyJit``, with the same assumptio
 Python control flow of ``fn`` must not depend on the values of arrays**, only on their
 shapes, and everything ``fn`` computes from tensors must go through ops. What runs outside
 ops (``.item()``, ``.data`` arithmetic, ``optimizer.zero_grad()``, printing) happens once,
-at capture, and never again. Index arrays taken from array arguments (as they are, sliced
+at capture, and never again; tests of values made through :func:`minigrad.tensor.
+check_values` (targets and indices in range) are steps of the plan and raise at replay as
+they do eagerly. Index arrays taken from array arguments (as they are, sliced
 or reshaped: views) are read anew at every call; array arguments that are not C-contiguous
 are handed to ``fn`` as contiguous copies so that such slices and reshapes stay views. An
 integer array holding an argument's values but copied outside ops is refused at capture.
@@ -906,6 +908,12 @@ class _Recorder:
         self.ops.append(_Desc(fn, ins, index, template, None if kernel is None else kernel[0]))
         self.ops[-1].view = op.name in _VIEW_OPS and template is None and \
             type(data) is np.ndarray and np.may_share_memory(data, self.values[ins[0]])
+
+    def check(self, check, values, kwargs):
+        """A test of values (:func:`minigrad.tensor.check_values`): a step of the plan that
+        reads the arrays of this call and raises as the eager call did."""
+        ins = [self.slot_of(v if isinstance(v, Tensor) else Tensor(v)) for v in values]
+        self.ops.append(_Desc(functools.partial(check, **kwargs), ins, None))
 
     # -- the backward: run_backward's steps, each recorded ------------------------------
     def run_backward(self, outputs, output_grads, retain_graph, create_graph, inputs):

@@ -3,7 +3,7 @@ import numpy as np
 
 from . import ops
 from .random import generator
-from .tensor import Op, Tensor, as_tensor, no_grad
+from .tensor import Op, Tensor, as_tensor, check_values, no_grad
 
 
 def logsumexp(x, axis=-1, keepdims=False, *, dim=None, keepdim=False):
@@ -40,10 +40,15 @@ def _check_targets(logits, targets, name):
     if targets.shape != logits.shape[:-1]:
         raise ValueError(f"{name}: logits {logits.shape} need targets of shape "
                          f"{logits.shape[:-1]}, got {targets.shape}")
-    classes = logits.shape[-1]
-    if targets.numel() and (int(targets.data.min()) < 0 or int(targets.data.max()) >= classes):
-        raise IndexError(f"{name}: target classes must lie in [0, {classes}), got values in "
-                         f"[{int(targets.data.min())}, {int(targets.data.max())}]")
+    check_values(_targets_in_range, targets, classes=logits.shape[-1], name=name)
+
+
+def _targets_in_range(targets, classes, name):
+    if targets.size:
+        low, high = int(targets.min()), int(targets.max())
+        if low < 0 or high >= classes:
+            raise IndexError(f"{name}: target classes must lie in [0, {classes}), got values "
+                             f"in [{low}, {high}]")
 
 
 def _classes_last(scores, targets):
@@ -103,20 +108,29 @@ def embedding(indices, weight):
     data = indices.data if isinstance(indices, Tensor) else weight.xp.asarray(indices)
     if data.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {data.dtype}")
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= weight.shape[0]):
-        raise IndexError(f"embedding: indices must lie in [0, {weight.shape[0]}) for a weight "
-                         f"of shape {weight.shape}, got values in [{int(data.min())}, "
-                         f"{int(data.max())}]")
+    check_values(_indices_in_range, data, shape=weight.shape)
     return weight[data]
+
+
+def _indices_in_range(indices, shape):
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= shape[0]:
+            raise IndexError(f"embedding: indices must lie in [0, {shape[0]}) for a weight of "
+                             f"shape {shape}, got values in [{low}, {high}]")
 
 
 def one_hot(indices, num_classes, dtype=np.float32):
     """A float tensor with a 1 at each index along a new last axis (no gradient)."""
     indices = indices if isinstance(indices, Tensor) else Tensor(np.asarray(indices))
-    data = indices.data
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
-        raise IndexError(f"one_hot: indices must lie in [0, {num_classes})")
+    check_values(_one_hot_in_range, indices, num_classes=num_classes)
     return _one_hot(indices, num_classes=num_classes, dtype=np.dtype(dtype))
+
+
+def _one_hot_in_range(indices, num_classes):
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= num_classes):
+        raise IndexError(f"one_hot: indices must lie in [0, {num_classes}), got values in "
+                         f"[{int(indices.min())}, {int(indices.max())}]")
 
 
 _one_hot = Op("one_hot", lambda xp, indices, num_classes, dtype:

@@ -13,7 +13,7 @@ import builtins
 import numpy as np
 
 from . import backend
-from .tensor import Op, Tensor, apply, as_tensor
+from .tensor import Op, Tensor, apply, as_tensor, set_grad_enabled
 
 
 def primitive(name):
@@ -483,10 +483,17 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     values = _max(x, axis=_norm_axis(_axis(axis, dim, "max")), keepdims=keepdims or keepdim)
     if dim is None:
         return values
-    indices = x.xp.argmax(x.data, axis=dim)
-    if keepdims or keepdim:
-        indices = x.xp.expand_dims(indices, dim)
-    return MaxResult((values, Tensor(indices.astype(np.int64))))
+    with set_grad_enabled(False):
+        indices = _argmax(x, axis=dim, keepdims=keepdims or keepdim)
+    return MaxResult((values, indices))
+
+
+def _argmax_forward(xp, x, axis, keepdims):
+    indices = xp.argmax(x, axis=axis)
+    return (xp.expand_dims(indices, axis) if keepdims else indices).astype(np.int64)
+
+
+_argmax = primitive("argmax")(_argmax_forward)  # an op (no gradient): a replay reads anew
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):

@@ -422,6 +422,16 @@ def apply(op, inputs, kwargs):
     return out
 
 
+def check_values(check, *values, **kwargs):
+    """Run ``check(*arrays, **kwargs)``, a test of the values of ``values`` (tensors or
+    arrays) that raises when they are bad (indices out of range). Such a test reads values
+    outside ops, so :func:`minigrad.compile` would run it only at capture; called through
+    here, it is also a step of the plan, and a replayed call raises the same error."""
+    check(*[v.data if isinstance(v, Tensor) else v for v in values], **kwargs)
+    if state.recorder is not None:
+        state.recorder.check(check, values, kwargs)
+
+
 class ShapeError(ValueError):
     """An op got inputs whose shapes, dtypes or indices do not fit; names op and scope."""
 

@@ -123,10 +123,7 @@ class CharLM(Module):
             raise ValueError(f"CharLM: indices must be integers in [0, {size}) (positions in "
                              f"the vocabulary), got {indices.dtype} values of shape "
                              f"{indices.shape}")
-        if indices.size and (indices.min() < 0 or indices.max() >= size):
-            raise ValueError(f"CharLM: indices must be integers in [0, {size}) (positions in "
-                             f"the vocabulary), got values from {indices.min()} to "
-                             f"{indices.max()}")
+        mg.check_values(_indices_in_vocabulary, indices, size=size)
 
     def initial_state(self, batch):
         return [cell.initial_state(batch, self.dtype) for cell in self.layers]
@@ -214,3 +211,11 @@ def stream_batch(data, step, batch, seq_len):
     start = (step % chunks) * seq_len
     rows = np.arange(batch)[:, None] * length + start + np.arange(seq_len)[None, :]
     return data[rows].T, data[rows + 1].T
+
+
+def _indices_in_vocabulary(indices, size):
+    """CharLM's indices lie in the vocabulary (run at every compiled replay too)."""
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise ValueError(f"CharLM: indices must be integers in [0, {size}) (positions in "
+                         f"the vocabulary), got values from {indices.min()} to "
+                         f"{indices.max()}")

@@ -1,0 +1,89 @@
+"""A compiled step is as safe as the eager one: value checks replay, indices are computed
+by ops, in-place changes are caught, detached views share the version."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.functional as F
+
+
+def _eager_error(fn, *args):
+    with pytest.raises(Exception) as info:
+        fn(*args)
+    return type(info.value), str(info.value)
+
+
+def _replayed_error(compiled, *args):
+    with pytest.raises(Exception) as info:
+        compiled(*args)
+    return type(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("bad", [-1, 5, 7])
+def test_replayed_loss_checks_its_targets(loss, bad):
+    w = mg.tensor(np.random.default_rng(0).normal(size=(3, 5)), requires_grad=True)
+
+    def step(targets):
+        out = loss(w * 2.0, targets)
+        out.backward()
+        return out
+
+    compiled = mg.compile(step)
+    good = np.array([0, 4, 2])
+    compiled(good)
+    grad = w.grad.numpy().copy()
+    wrong = np.array([1, bad, 0])
+    assert _replayed_error(compiled, wrong) == _eager_error(step, wrong)
+    assert compiled.captures == 1
+    np.testing.assert_array_equal(w.grad.numpy(), grad)   # failed before any gradient
+
+
+def test_replayed_embedding_and_one_hot_check_their_indices():
+    weight = mg.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+
+    def step(indices):
+        out = (F.embedding(indices, weight) * F.one_hot(indices, 4)[..., :3]).sum()
+        out.backward()
+        return out
+
+    compiled = mg.compile(step)
+    compiled(np.array([[0, 1], [2, 3]]))
+    for wrong in (np.array([[0, 1], [-1, 3]]), np.array([[0, 4], [2, 3]])):
+        kind, message = _replayed_error(compiled, wrong)
+        assert (kind, message) == _eager_error(step, wrong)
+        assert kind is IndexError and "embedding" in message
+    assert compiled.captures == 1
+
+
+def test_replayed_charlm_checks_its_indices():
+    from models.charlm import CharLM, Vocabulary
+    model = CharLM(Vocabulary("abc"), cell="rnn", hidden_size=4)
+
+    def step(indices):
+        logits, _ = model(indices)
+        return logits.sum()
+
+    compiled = mg.compile(step)
+    compiled(np.array([[0, 1], [2, 1]]))
+    wrong = np.array([[0, 3], [2, 1]])
+    kind, message = _replayed_error(compiled, wrong)
+    assert (kind, message) == _eager_error(step, wrong)
+    assert "CharLM" in message
+
+
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_replayed_max_indices_are_those_of_each_call(keepdim):
+    def step(x):
+        values, indices = x.max(dim=1, keepdim=keepdim)
+        return values, indices
+
+    compiled = mg.compile(step)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        x = mg.tensor(rng.normal(size=(4, 6)))
+        values, indices = compiled(x)
+        expected = np.argmax(x.numpy(), axis=1)
+        np.testing.assert_array_equal(indices.numpy().reshape(-1), expected)
+        np.testing.assert_array_equal(values.numpy().reshape(-1), x.numpy().max(axis=1))
+    assert compiled.captures == 1
