@@ -148,6 +148,7 @@ def layered(ids, edges, group_of, sizes, clusters):
     layers = {}
     for g in groups:
         layers.setdefault(glevel[g], []).append(g)
+    _order(layers, gpreds)
     layer_dims = []
     for _, gs in sorted(layers.items()):
         layer_dims.append((gs, sum(geometry[g][0] for g in gs) + GAP_X * (len(gs) - 1),
@@ -172,6 +173,29 @@ def layered(ids, edges, group_of, sizes, clusters):
             x += gw + GAP_X
         y += height + GAP_Y
     return pos, total_w, y - GAP_Y, rects
+
+
+def _order(layers, preds, sweeps=4):
+    """Order the groups of each layer by the mean place of what they connect to in the
+    other layers (the barycentre heuristic of Sugiyama et al. 1981), so edges cross less."""
+    succs = {}
+    for g, ps in preds.items():
+        for p in ps:
+            succs.setdefault(p, set()).add(g)
+
+    def place():
+        return {g: (k + 0.5) / len(gs) for gs in layers.values() for k, g in enumerate(gs)}
+
+    for sweep in range(sweeps):
+        neighbours = preds if sweep % 2 == 0 else succs
+        for level in sorted(layers, reverse=sweep % 2 == 1):
+            where = place()
+            gs = layers[level]
+
+            def key(g, where=where, neighbours=neighbours):
+                near = [where[n] for n in neighbours.get(g, ()) if n in where]
+                return sum(near) / len(near) if near else where[g]
+            gs.sort(key=key)
 
 
 def _step_index(clusters):
@@ -672,6 +696,23 @@ class Layouter:
                     return True
         return False
 
+    def _hits(self, points, na, nb, step):
+        """How many samples of the path ``points`` lie in a box of ``step`` other than its
+        ends."""
+        boxes = [n for b, n in self.layout.nodes.items() if n is not na and n is not nb
+                 and step in self.layout.box_clusters.get(b, ())]
+        hits = 0
+        for k in range(0, len(points) - 3, 3):
+            p0, p1, p2, p3 = points[k:k + 4]
+            for n in range(1, 16):
+                s = n / 16
+                a, b, c, d = (1 - s) ** 3, 3 * s * (1 - s) ** 2, 3 * s * s * (1 - s), s ** 3
+                x = a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0]
+                y = a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]
+                hits += any(abs(x - bx) < bw / 2 - 2 and abs(y - by) < bh / 2 - 2
+                            for bx, by, bw, bh in boxes)
+        return hits
+
     def _clear(self, first, na, nb, step):
         """``first``, or the first of a few other paths from ``na`` to ``nb`` that crosses no
         cluster label: S-curves turning at other heights, then around by a side of the step."""
@@ -688,10 +729,11 @@ class Layouter:
             for side_x, start, end in ((rect[2] - 4, _right(na), _right(nb)),
                                        (rect[0] + 4, _left(na), _left(nb))):
                 candidates.append(polyline([start, (side_x, start[1]), (side_x, end[1]), end]))
-        for points in candidates:
-            if not self._crosses(points):
-                return points
-        return first
+        clean = [p for p in candidates if not self._crosses(p)]
+        if not clean:
+            return first
+        # of those, the one that runs through the fewest other boxes of the step
+        return min(clean, key=lambda p: self._hits(p, na, nb, step))
 
     def _blocked(self, target, x, y0, y1):
         """Whether a box of ``target``'s step stands on the vertical line x, y0..y1."""
