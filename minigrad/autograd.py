@@ -21,7 +21,7 @@ import numpy as np
 
 from . import backend
 from .ops import unbroadcast
-from .tensor import Tensor, _data_of, detect_anomaly, set_grad_enabled, state
+from .tensor import Tensor, _data_of, detect_anomaly, set_grad_enabled, state, version_of
 
 
 def _walk(roots, wanted=None):
@@ -95,7 +95,7 @@ def _check_unchanged(t, node):
     """Refuse a node whose output ``t`` or an input changed in place after it was made."""
     saved = [("output", t)] + [(f"input {i}", p) for i, p in enumerate(node.parents)]
     for role, value in saved:
-        if value._version > node.order:
+        if version_of(value) > node.order:
             name = f" '{value.name}'" if value.name else ""
             raise RuntimeError(
                 f"backward of {node.op.name} at scope '{node.path}': its {role}{name} (shape "

@@ -11,7 +11,8 @@ in place after the op ran, naming the op and its scope. Every in-place path of t
 ``t._bump_version()``; ``.numpy()`` hands out a read-only view, so nothing can be written
 through it. The version is a reading of the clock that numbers nodes, taken at the last
 change (0: never changed), so a tensor was changed after node ``n`` was made exactly when
-its version is larger than ``n.order``; backward compares only when some tensor was changed
+its version is larger than ``n.order`` (a tensor and its ``detach()`` share one version,
+as in PyTorch); backward compares only when some tensor was changed
 after a node of the graph was made (``state.last_change``), so the check costs nothing in
 the forward pass and one comparison per node in backward. ``.data`` is the raw array, not
 tracked (like PyTorch's ``.data``): writes through it are the caller's responsibility.
@@ -51,6 +52,22 @@ class Node:
     @property
     def path(self):
         return "/".join(self.scope)
+
+
+class _SharedVersion:
+    """The version of tensors that share an array (a tensor and its ``detach()``): made at
+    the first ``detach()``; until then a tensor's ``_version`` is a plain number, so that
+    making a tensor costs no extra object."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def version_of(t):
+    """The clock reading of ``t``'s last change in place (0: never changed)."""
+    version = t._version
+    return version if type(version) is int else version.value
 
 
 class Tensor:
@@ -105,7 +122,11 @@ class Tensor:
 
     def _bump_version(self):
         """Record that the values changed in place: graphs made before refuse to use them."""
-        self._version = state.last_change = next(_creation_order)
+        version = state.last_change = next(_creation_order)
+        if type(self._version) is int:
+            self._version = version
+        else:
+            self._version.value = version
 
     def __len__(self):
         return len(self.data)
@@ -142,8 +163,14 @@ class Tensor:
         return self.numpy().tolist()
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor(self.data)
+        """The same data, cut from the graph; it shares this tensor's version, so a change
+        in place of either is seen by graphs that saved the other (as in PyTorch)."""
+        shared = self._version
+        if type(shared) is int:
+            shared = self._version = _SharedVersion(shared)
+        out = Tensor(self.data)
+        out._version = shared
+        return out
 
     def to(self, name):
         """This tensor on backend ``name`` ("numpy"/"cpu", "cupy"/"cuda") or cast to dtype

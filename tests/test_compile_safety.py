@@ -87,3 +87,43 @@ def test_replayed_max_indices_are_those_of_each_call(keepdim):
         np.testing.assert_array_equal(indices.numpy().reshape(-1), expected)
         np.testing.assert_array_equal(values.numpy().reshape(-1), x.numpy().max(axis=1))
     assert compiled.captures == 1
+
+
+def _weight_and_input():
+    rng = np.random.default_rng(2)
+    w = mg.nn.Parameter(mg.tensor(rng.normal(size=(3, 3))))
+    x = mg.tensor(rng.normal(size=(3, 3)), requires_grad=True)
+    return w, x
+
+
+def test_a_step_on_a_parameter_is_seen_through_its_detached_view():
+    w, x = _weight_and_input()
+    loss = (x * w.detach()).sum()          # mul saves the detached view of w
+    w.grad = mg.ones_like(w)
+    mg.optim.SGD([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="backward of mul .* input 1 .* changed in place"):
+        loss.backward()
+
+
+def test_a_change_of_the_detached_view_is_seen_through_the_tensor():
+    w, x = _weight_and_input()
+    loss = (x * w).sum()
+    mg.nn.init.constant_(w.detach(), 0.5)
+    with pytest.raises(RuntimeError, match="backward of mul .* input 1 .* changed in place"):
+        loss.backward()
+
+
+def test_detached_views_of_views_share_one_version_and_others_are_untouched():
+    w, x = _weight_and_input()
+    other = mg.tensor(w.numpy().copy(), requires_grad=True)
+    loss = (x * w.detach().detach()).sum() + (x * other).sum()
+    before = x.grad
+    mg.nn.init.constant_(other, 1.0)      # another tensor: its own version
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()                   # refused for `other`, not for the view
+    w2, x2 = _weight_and_input()
+    loss2 = (x2 * w2.detach().detach()).sum()
+    mg.nn.init.constant_(w2, 1.0)
+    with pytest.raises(RuntimeError, match="input 1"):
+        loss2.backward()
+    assert before is None
