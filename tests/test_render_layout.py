@@ -446,3 +446,19 @@ def test_an_edge_sent_around_a_gate_label_runs_through_no_box():
                 if "reset_gate" in scope(key):
                     assert not _through(samples, box), (g.get("id"), key)
     assert checked >= 3
+
+
+def test_backward_draws_a_parameters_lighter_edges_over_its_darker_ones():
+    """A shared parameter's edges to the steps run along one lane: the darker (wider) ones are
+    drawn first, so the lighter ones stay visible on top of them."""
+    root, _, _ = drawn("rnn", detail="op", steps=5, backward=True)
+    widths = {}
+    for g in _groups(root, "edge", "parameter"):
+        tail, _ = _edge_ends(g)
+        path = next(g.iter(SVG + "path"))
+        if path.get("stroke") != "#c8c8c8":   # grey: nothing flows, nothing to see
+            widths.setdefault(tail, []).append(float(path.get("stroke-width") or 1))
+    shared = [ws for ws in widths.values() if len(ws) > 2]
+    assert shared and any(len(set(ws)) > 1 for ws in shared), widths
+    for ws in shared:
+        assert ws == sorted(ws, reverse=True), ws

@@ -27,9 +27,37 @@ def _check(format):
 
 
 def titled(svg):
-    """``svg`` (bytes) with each node's and edge's tooltip as its ``<title>``."""
+    """``svg`` (bytes) with each node's and edge's tooltip as its ``<title>``, and a
+    parameter's lighter edges drawn over its darker ones."""
     text = svg.decode("utf-8")
-    return _TOOLTIP.sub(lambda m: f"<title>{m.group(2)}</title>{m.group(1)}", text).encode()
+    text = _TOOLTIP.sub(lambda m: f"<title>{m.group(2)}</title>{m.group(1)}", text)
+    return _lighter_on_top(text).encode()
+
+
+_PIECE = re.compile(r"(?=<!-- )")
+_PARAMETER_EDGE = re.compile(r'<g id="e\d+:([^:"]+):[^"]*" class="edge parameter"')
+_WIDTH = re.compile(r'stroke-width="([\d.]+)"')
+
+
+def _lighter_on_top(text):
+    """In the backward view a shared parameter's edges to the steps run along one lane, and
+    Graphviz draws them in step order, so the darkest (the last step's) hides the others.
+    Redraw them darkest (widest) first, so every step's shade shows on top of the next."""
+    pieces = _PIECE.split(text)
+    slots = {}
+    for k, piece in enumerate(pieces):
+        edge = _PARAMETER_EDGE.search(piece)
+        if edge and "</svg>" not in piece:
+            slots.setdefault(edge.group(1), []).append(k)
+    for ks in slots.values():
+        def width(k):
+            found = _WIDTH.search(pieces[k])
+            return float(found.group(1)) if found else 1.0
+        ordered = sorted(ks, key=width, reverse=True)
+        reordered = [pieces[k] for k in ordered]
+        for k, piece in zip(ks, reordered):
+            pieces[k] = piece
+    return "".join(pieces)
 
 
 def dot_bytes(digraph, format="svg"):
