@@ -93,8 +93,11 @@ def _check_finite(g, node):
 
 def _check_unchanged(t, node):
     """Refuse a node whose output ``t`` or an input changed in place after it was made."""
-    saved = [("output", t)] + [(f"input {i}", p) for i, p in enumerate(node.parents)]
-    for role, value in saved:
+    saves = node.op.saves
+    if saves is None:
+        saves = ("out",) + tuple(range(len(node.parents)))
+    for role in saves:
+        role, value = ("output", t) if role == "out" else (f"input {role}", node.parents[role])
         if version_of(value) > node.order:
             name = f" '{value.name}'" if value.name else ""
             raise RuntimeError(

@@ -20,11 +20,15 @@ The same idea as ``jax.jit`` and tinygrad's ``TinyJit``, with the same assumptio
 Python control flow of ``fn`` must not depend on the values of arrays**, only on their
 shapes, and everything ``fn`` computes from tensors must go through ops. What runs outside
 ops (``.item()``, ``.data`` arithmetic, ``optimizer.zero_grad()``, printing) happens once,
-at capture, and never again; tests of values made through :func:`minigrad.tensor.
-check_values` (targets and indices in range) are steps of the plan and raise at replay as
-they do eagerly. Index arrays taken from array arguments (as they are, sliced
-or reshaped: views) are read anew at every call; array arguments that are not C-contiguous
-are handed to ``fn`` as contiguous copies so that such slices and reshapes stay views. An
+at capture, and never again, so a change in place of a tensor inside ``fn`` (an optimizer
+step) is refused at capture. A replay reads parameters as they are when it starts and
+nothing else runs until it ends, so no in-place change can fall between its forward and
+its backward (the capture runs eager backward's version check). Tests of values made
+through :func:`minigrad.tensor.check_values` (targets and indices in range) are steps of
+the plan and raise at replay as they do eagerly. Index arrays taken from array arguments
+(as they are, sliced or reshaped: views) are read anew at every call; array arguments
+that are not C-contiguous are handed to ``fn`` as contiguous copies so that such slices
+and reshapes stay views. An
 integer array holding an argument's values but copied outside ops is refused at capture.
 Use ``check=True`` to replay and run eagerly side by side and raise
 :class:`CompileMismatch` at the first difference.
@@ -34,7 +38,7 @@ import functools
 import numpy as np
 
 from . import backend
-from .autograd import CHUNK_BYTES, _as_tensor, _walk
+from .autograd import CHUNK_BYTES, _as_tensor, _check_unchanged, _walk
 from .ops import _HALF, unbroadcast
 from .tensor import Tensor, current_scope, state
 
@@ -1067,6 +1071,7 @@ class _Backward:
             if t.requires_grad:
                 index = rec.tensor_slot.get(id(g))
                 self.add(t, rec.constant(g.data) if index is None else index)
+        last_change = state.last_change
         for t in order:
             g = self.pop(t)
             if g is None:
@@ -1074,6 +1079,8 @@ class _Backward:
             if wanted is not None and id(t) in wanted:
                 found[wanted[id(t)]] = g
             node = t.node
+            if node.order < last_change:
+                _check_unchanged(t, node)       # as eager backward does (issue 14)
             parents, kwargs, op = node.parents, node.kwargs, node.op
             if not retain_graph:
                 node.parents = None
@@ -1185,10 +1192,16 @@ class CompiledFunction:
         rec = _Recorder(tensors)
         rec.plan.argument_tensors[0] = tensors
         state.recorder = rec
+        last_change = state.last_change
         try:
             result = self.fn(*args, **kwargs)
         finally:
             state.recorder = None
+        if state.last_change != last_change:
+            raise CompileError(
+                "compile: a tensor was changed in place inside the compiled function (an "
+                "optimizer step, load_state_dict, .to() or an init); a replay would not "
+                "repeat the change: update parameters outside the function")
         plan = rec.plan
         for index, t in plan.live:
             if t.data is not rec.values[index]:

@@ -53,10 +53,12 @@ def _array(x):
 _add = primitive("add")(lambda xp, x, y: x + y)
 defvjp(_add, lambda g, out, x, y: g,
              lambda g, out, x, y: g)
+_add.saves = ()  # the VJPs read no values (in-place check)
 
 _sub = primitive("sub")(lambda xp, x, y: x - y)
 defvjp(_sub, lambda g, out, x, y: g,
              lambda g, out, x, y: -g)
+_sub.saves = ()  # the VJPs read no values (in-place check)
 
 _mul = primitive("mul")(lambda xp, x, y: x * y)
 defvjp(_mul, lambda g, out, x, y: g * y,
@@ -68,6 +70,7 @@ defvjp(_div, lambda g, out, x, y: g / y,
 
 neg = primitive("neg")(lambda xp, x: -x)
 defvjp(neg, lambda g, out, x: -g)
+neg.saves = ()  # the VJP reads no values (in-place check)
 
 _pow = primitive("pow")(lambda xp, x, exponent: x ** exponent)
 
@@ -301,9 +304,11 @@ def unbroadcast(g, shape):
 
 reshape = primitive("reshape")(lambda xp, x, shape: x.reshape(shape))
 defvjp(reshape, lambda g, out, x, shape: g.reshape(x.shape))
+reshape.saves = ()  # the VJP reads no values (in-place check)
 
 _transpose = primitive("transpose")(lambda xp, x, axes: x.transpose(axes))
 defvjp(_transpose, lambda g, out, x, axes: _transpose(g, axes=tuple(np.argsort(axes))))
+_transpose.saves = ()  # the VJP reads no values (in-place check)
 
 
 def transpose(x, *axes):
@@ -445,6 +450,7 @@ def _kept(g, x, axis, keepdims):
 _sum = primitive("sum")(lambda xp, x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims))
 defvjp(_sum, lambda g, out, x, axis, keepdims:
        broadcast_to(_kept(g, x, axis, keepdims), shape=x.shape))
+_sum.saves = ()  # the VJP reads no values (in-place check)
 
 
 def _max_vjp(g, out, x, axis, keepdims):
@@ -554,6 +560,7 @@ defvjp(unindex, lambda g, out, x, index, shape: _getitem(g, index=index))
 _getitem = primitive("getitem")(lambda xp, x, index: x[index])
 defvjp(_getitem, lambda g, out, x, index: unindex(g, index=index, shape=x.shape))
 _getitem.scatter = scatter_add   # lets backward add slices into one buffer in place
+_getitem.saves = ()  # the VJP reads no values (in-place check)
 
 
 def getitem(x, index):

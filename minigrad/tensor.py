@@ -5,7 +5,8 @@ arguments, and the scope path that was active (``t=3/lstm/forget_gate``). That i
 recorded graph; :mod:`minigrad.autograd` walks it backwards.
 
 In-place changes are checked as in PyTorch (its "version counter"): a recorded op saves
-its inputs and its output for backward, and backward refuses to use one that was changed
+for backward the inputs and output its VJPs read (``Op.saves``; all of them unless the op
+says otherwise: add, sub, neg, sum, reshape, transpose and getitem save nothing), and backward refuses to use one that was changed
 in place after the op ran, naming the op and its scope. Every in-place path of the project
 (optimizer steps, ``load_state_dict``, ``Module.to``, in-place ops) calls
 ``t._bump_version()``; ``.numpy()`` hands out a read-only view, so nothing can be written
@@ -383,13 +384,15 @@ class Op:
     ``scatter`` adds an indexed gradient into a buffer in place, and ``outer = {i: f}`` says
     that input ``i``'s gradient is ``a^T b`` for ``(a, b) = f(g, out, *inputs)`` (the row
     sum of ``b`` when ``a`` is None), so a weight used at every time step gets one matmul
-    over all steps instead of one per step.
+    over all steps instead of one per step. ``saves`` names what the VJPs read the values
+    of, for the in-place check: input positions and ``"out"``; None (the default) means
+    every input and the output, ``()`` nothing (add: only shapes are read).
     """
-    __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter", "outer")
+    __slots__ = ("name", "forward", "vjps", "vjp_all", "scatter", "outer", "saves")
 
     def __init__(self, name, forward):
         self.name, self.forward = name, forward
-        self.vjps = self.vjp_all = self.scatter = self.outer = None
+        self.vjps = self.vjp_all = self.scatter = self.outer = self.saves = None
 
     def __call__(self, *inputs, **kwargs):
         if isinstance(inputs[0], Tensor):

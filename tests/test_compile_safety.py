@@ -127,3 +127,118 @@ def test_detached_views_of_views_share_one_version_and_others_are_untouched():
     with pytest.raises(RuntimeError, match="input 1"):
         loss2.backward()
     assert before is None
+
+
+def test_ops_that_save_nothing_allow_a_step_between_forward_and_backward():
+    """As in PyTorch: y = w + 1 keeps no values of w, so a step before backward is fine."""
+    w = mg.nn.Parameter(mg.tensor(np.arange(6.0).reshape(2, 3)))
+    y = ((w + 1) - 2).reshape(3, 2).T[0:1].sum() + (-w).sum()
+    w.grad = mg.ones_like(w)
+    mg.optim.SGD([w], lr=0.5).step()
+    w.grad = None
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.array([[0.0, -1, 0], [-1, 0, -1]]))
+
+
+@pytest.mark.parametrize("make", [lambda w: w * 2.0, lambda w: w.exp(), lambda w: w / 3.0,
+                                  lambda w: w.tanh()])
+def test_ops_that_save_values_still_refuse_a_step(make):
+    w = mg.nn.Parameter(mg.tensor(np.arange(6.0).reshape(2, 3)))
+    y = make(w).sum()
+    w.grad = mg.ones_like(w)
+    mg.optim.SGD([w], lr=0.5).step()
+    with pytest.raises(RuntimeError, match="changed in place"):
+        y.backward()
+
+
+_SAVES_NOTHING = {   # op -> (input shapes, keyword arguments)
+    "add": ([(2, 3), (2, 3)], {}), "sub": ([(2, 3), (2, 3)], {}), "neg": ([(2, 3)], {}),
+    "sum": ([(2, 3)], {"axis": 1, "keepdims": False}), "reshape": ([(2, 3)], {"shape": (3, 2)}),
+    "transpose": ([(2, 3)], {"axes": (1, 0)}), "getitem": ([(2, 3)], {"index": (slice(0, 1),)}),
+}
+
+
+def test_an_op_that_declares_it_saves_nothing_reads_no_values_in_its_vjps():
+    """Brute force: the VJPs give the same gradient with the inputs and output replaced by
+    other values of the same shapes; every op declaring ``saves`` is in the table."""
+    from minigrad import ops
+    declared = {op.name: op for op in vars(ops).values()
+                if isinstance(op, mg.Op) and op.saves is not None}
+    assert set(declared) == set(_SAVES_NOTHING)
+    rng = np.random.default_rng(3)
+    for name, op in declared.items():
+        assert op.saves == ()
+        shapes, kwargs = _SAVES_NOTHING[name]
+        inputs = [rng.normal(size=s) for s in shapes]
+        out = op.forward(np, *inputs, **kwargs)
+        g = rng.normal(size=out.shape)
+        others = [rng.normal(size=s) for s in shapes]
+        for vjp in op.vjps:
+            np.testing.assert_array_equal(vjp(g, out, *inputs, **kwargs),
+                                          vjp(g, rng.normal(size=out.shape), *others, **kwargs),
+                                          err_msg=name)
+
+
+def _model_and_optimizer():
+    w = mg.nn.Parameter(mg.tensor(np.random.default_rng(4).normal(size=(3, 3))))
+    return w, mg.optim.SGD([w], lr=0.1)
+
+
+def test_a_step_between_forward_and_backward_inside_a_captured_call_is_refused():
+    """The capture runs eager backward's version check: the same error as eager."""
+    w, optimizer = _model_and_optimizer()
+    x = mg.tensor(np.ones((2, 3)))
+
+    def step(x):
+        loss = (x @ w).tanh().sum()
+        w.grad = mg.ones_like(w)
+        optimizer.step()
+        loss.backward()
+        return loss
+
+    kind, message = _eager_error(step, x)
+    w, optimizer = _model_and_optimizer()
+    compiled = mg.compile(step)
+    assert _replayed_error(compiled, x) == (kind, message)
+    assert kind is RuntimeError and "changed in place" in message
+
+
+def test_a_step_inside_the_compiled_function_is_refused_at_capture():
+    """A replay would not repeat an update made outside ops: refused, not silently skipped."""
+    w, optimizer = _model_and_optimizer()
+
+    def step(x):
+        optimizer.zero_grad()
+        loss = (x @ w).tanh().sum()
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    compiled = mg.compile(step)
+    with pytest.raises(mg.CompileError, match="changed in place inside the compiled function"):
+        compiled(mg.tensor(np.ones((2, 3))))
+    assert compiled.captures == 0
+
+
+def test_a_replay_reads_parameters_updated_between_calls():
+    w, optimizer = _model_and_optimizer()
+    w_eager = mg.nn.Parameter(mg.tensor(w.numpy().copy()))
+    eager_optimizer = mg.optim.SGD([w_eager], lr=0.1)
+
+    def step(x, weight):
+        loss = (x @ weight).tanh().sum()
+        loss.backward()
+        return loss
+
+    compiled = mg.compile(step)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        x = mg.tensor(rng.normal(size=(2, 3)))
+        optimizer.zero_grad()
+        eager_optimizer.zero_grad()
+        loss = compiled(x, w)
+        assert loss.item() == step(x, w_eager).item()
+        np.testing.assert_array_equal(w.grad.numpy(), w_eager.grad.numpy())
+        optimizer.step()
+        eager_optimizer.step()
+    assert compiled.captures == 1
