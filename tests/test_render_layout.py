@@ -462,3 +462,17 @@ def test_backward_draws_a_parameters_lighter_edges_over_its_darker_ones():
     assert shared and any(len(set(ws)) > 1 for ws in shared), widths
     for ws in shared:
         assert ws == sorted(ws, reverse=True), ws
+
+
+@pytest.mark.parametrize("name,detail,backward", [("lstm", "op", False), ("lstm", "cell", False),
+                                                  ("rnn", "op", True)])
+def test_legend_keys_are_shapes_not_characters(name, detail, backward):
+    """No key of the legend depends on a font having ○ ● ■ □ ▬: each is a drawn shape."""
+    root, _, _ = drawn(name, detail=detail, steps=2, backward=backward)
+    legend = _groups(root, "node", "legend")[0]
+    texts = [t.text or "" for t in legend.iter(SVG + "text")]
+    assert not any(ch in text for text in texts for ch in "\u25cb\u25cf\u25a0\u25a1\u25ac"), texts
+    keys = [s for s in legend.iter() if s.tag in (SVG + "polygon", SVG + "path")
+            and s.get("fill") not in (None, "none", "white", "transparent")]
+    rows = sum(1 for t in texts if t.strip())
+    assert len(keys) >= rows - 2, (len(keys), rows)

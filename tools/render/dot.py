@@ -93,45 +93,65 @@ def _edge_attrs(line, colours):
     return attrs
 
 
-def _swatch(colour, text, glyph="\u25a0", fill=False):
-    """One legend row: a glyph in ``colour`` (on a ``colour`` cell when ``fill``), and text."""
-    cell = (f'<TD BGCOLOR="{colour}" BORDER="1" COLOR="#808080"><FONT COLOR="#303030">'
-            f'{glyph}</FONT></TD>' if fill else
-            f'<TD ALIGN="CENTER"><FONT COLOR="{colour}">{glyph}</FONT></TD>')
-    return f'<TR>{cell}<TD ALIGN="LEFT">{escape.html_text(text)}</TD></TR>'
+def _cell(attrs=""):
+    return f'<TD FIXEDSIZE="TRUE" {attrs}></TD>'
+
+
+def _key(colour, style):
+    """A legend key drawn as table cells, not as a character (so no font can change it): a
+    filled box (``box``, ``rounded``, ``dashed``: its border), or a line (``solid``,
+    ``thick``, ``dashed``) in ``colour``."""
+    if style in ("box", "rounded", "dashed-box"):
+        look = {"rounded": ' STYLE="rounded"', "dashed-box": ' STYLE="dashed"'}.get(style, "")
+        inner = _cell(f'WIDTH="16" HEIGHT="10" BGCOLOR="{colour}" BORDER="1" '
+                      f'COLOR="#606060"{look}')
+    elif style == "dashed":
+        inner = "".join(_cell(f'WIDTH="4" HEIGHT="1" BGCOLOR="{colour}"') for _ in range(3))
+    else:
+        inner = _cell(f'WIDTH="18" HEIGHT="{3 if style == "thick" else 1}" '
+                      f'BGCOLOR="{colour}"')
+    spacing = 2 if style == "dashed" else 0
+    return (f'<TD ALIGN="CENTER" VALIGN="MIDDLE"><TABLE BORDER="0" CELLBORDER="0" '
+            f'CELLSPACING="{spacing}" CELLPADDING="0"><TR>{inner}</TR></TABLE></TD>')
+
+
+def _swatch(colour, text, style="box"):
+    """One legend row: a key (:func:`_key`) in ``colour``, and text."""
+    return f'<TR>{_key(colour, style)}<TD ALIGN="LEFT">{escape.html_text(text)}</TD></TR>'
 
 
 def _legend(picture, colours, scale):
     kinds = {b.kind for b in picture.boxes.values() if not b.output} | (
         {"output"} if any(b.output for b in picture.boxes.values()) else set())
-    glyphs = {OP: "\u25cb", STATE_VALUE: "\u25cf", DELAY: "\u25a0", STATE: "\u25a1"}
+    looks = {OP: "rounded", STATE_VALUE: "rounded", STATE: "dashed-box"}
     rows = []
     for kind in KIND_ORDER:
         if kind in kinds:
             fill = OUTPUT_FILL if kind == "output" else NODE_STYLES[kind]["fillcolor"]
-            rows.append(_swatch(fill, KIND_TEXT[kind], glyphs.get(kind, " "), True))
+            rows.append(_swatch("#000000" if kind == DELAY else fill, KIND_TEXT[kind],
+                                looks.get(kind, "box")))
     if MARKER in kinds:
-        rows.append(_swatch("#7f9fbf", "x_t / y_t: a step's slice of a sequence", "\u25ac"))
+        rows.append(_swatch("#7f9fbf", "x_t / y_t: a step's slice of a sequence", "thick"))
     lines = {line.kind for line in picture.lines}
     extra = getattr(picture, "extra_legend", None)
     if extra:
-        rows += [_swatch(colour, text, "\u25ac\u25ac") for colour, text in extra]
+        rows += [_swatch(colour, text, "thick") for colour, text in extra]
     elif scale is None:
         if DATA in lines:
-            rows.append(_swatch(EDGE_COLOURS[DATA], "data (solid line)", "\u2014\u2014"))
+            rows.append(_swatch(EDGE_COLOURS[DATA], "data (solid line)", "solid"))
         if PARAMETER_EDGE in lines:
             rows.append(_swatch(EDGE_COLOURS[PARAMETER_EDGE], "parameter use (dashed line)",
-                                "- - -"))
+                                "dashed"))
         for name, colour in colours.items():
-            rows.append(_swatch(colour, f"{name}: recurrent state (thick line)", "\u25ac\u25ac"))
+            rows.append(_swatch(colour, f"{name}: recurrent state (thick line)", "thick"))
     else:
-        rows.append(_swatch("#404040", "arrows point back: gradient flows to the producer",
-                            "\u2190"))
+        rows.append('<TR><TD ALIGN="CENTER"><FONT COLOR="#404040">\u2190</FONT></TD>'
+                    '<TD ALIGN="LEFT">arrows point back: gradient flows to the producer'
+                    '</TD></TR>')
         for i in range(scale.bins):
             rows.append(_swatch(scale.colour(i), f"||gradient|| {scale.range_text(i)}",
-                                "\u25ac\u25ac"))
-        rows.append(_swatch(UNREACHED, "grey: no gradient flows along this edge",
-                            "\u25ac\u25ac"))
+                                "thick"))
+        rows.append(_swatch(UNREACHED, "grey: no gradient flows along this edge", "thick"))
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1" CELLPADDING="1">'
             + "".join(rows) + "</TABLE>>")
 
@@ -190,7 +210,7 @@ def emit(picture, layout, scale=None, title=None, hint=None):
     dot = PlacedDigraph("minigrad", engine="neato", comment="positions fixed: draw with neato -n2")
     colours = state_colours(picture)
     legend = _legend(picture, colours, scale)
-    legend_rows = legend.count("<TR>")
+    legend_rows = legend.count('<TD ALIGN="LEFT">')   # one text cell per row
     x0, y0, x1, y1 = layout.bb
     legend_w, legend_h = 240.0, 13.0 * legend_rows + 8
     top = y1 + (22 if title else 0) + (16 if hint else 0)
