@@ -476,3 +476,9 @@ def test_legend_keys_are_shapes_not_characters(name, detail, backward):
             and s.get("fill") not in (None, "none", "white", "transparent")]
     rows = sum(1 for t in texts if t.strip())
     assert len(keys) >= rows - 2, (len(keys), rows)
+
+
+def test_a_folded_stacked_layer_names_the_output_it_reads_once():
+    root, _, _ = drawn("stacked", view="folded")
+    texts = [" ".join(t.text or "" for t in g.iter(SVG + "text")) for g in _groups(root, "node")]
+    assert any(text.startswith("h_t of layer=0") for text in texts), texts

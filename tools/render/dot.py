@@ -135,7 +135,7 @@ def _legend(picture, colours, scale):
     lines = {line.kind for line in picture.lines}
     extra = getattr(picture, "extra_legend", None)
     if extra:
-        rows += [_swatch(colour, text, "thick") for colour, text in extra]
+        rows += [_swatch(colour, text, *style or ("thick",)) for colour, text, *style in extra]
     elif scale is None:
         if DATA in lines:
             rows.append(_swatch(EDGE_COLOURS[DATA], "data (solid line)", "solid"))

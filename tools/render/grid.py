@@ -338,7 +338,8 @@ def _layer_to_layer(picture, grid):
             numbers = [frame.number(t) for t in frame.steps]
             first, last = min(numbers), max(numbers)
             where = "/".join(below.frame) or "the row below"
-            box.label = f"{name}_{first}..{name}_{last} of {where}\n{shape}"
+            span = f"{name}_{first}" if first == last else f"{name}_{first}..{name}_{last}"
+            box.label = f"{span} of {where}\n{shape}"
 
 
 def _name_initial_states(picture, grid):

@@ -145,7 +145,7 @@ def tcn_picture(graph, levels, folded=False):
     xs = [n[0] for n in layout.nodes.values()]
     layout.bb = (min(xs) - 160, 0.0, max(xs) + 60, 40 + top * LEVEL + 40)
     picture.extra_legend = [(FIELD, "taps that reach the last output (receptive field)"),
-                            (OUTSIDE, "other taps"), ("#404040", "- - - residual: the block's input")]
+                            (OUTSIDE, "other taps"), ("#404040", "residual: the block's input (dashed)", "dashed")]
     return picture, layout
 
 
