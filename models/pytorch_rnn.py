@@ -8,6 +8,8 @@ update. Layer l runs in scope ``layer={l}``; in a bidirectional layer the two di
 run in ``forward``/``backward`` as in :class:`Bidirectional`; each step keeps its cell's
 scopes (``layer=1/t=3/lstm/forget_gate``), so the graph renders and checks like any other.
 """
+import warnings
+
 import minigrad as mg
 from minigrad import functional as F
 from minigrad.nn import Module
@@ -32,10 +34,19 @@ class RNNBase(Module):
                  dropout=0.0, bidirectional=False, **cell_options):
         super().__init__()
         name = type(self).__name__
+        unsupported = sorted(set(cell_options) - set(self.cell_option_names))
+        if unsupported:
+            raise TypeError(f"{name}: unsupported argument(s) {', '.join(unsupported)} "
+                            f"(torch.nn's proj_size, device and dtype are not offered here; "
+                            f"cast with .double() or .float() after building)")
         if not isinstance(num_layers, int) or num_layers < 1:
             raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout and num_layers == 1:
+            warnings.warn(f"{name}: dropout={dropout} acts between layers, so with "
+                          f"num_layers=1 it does nothing (as in torch.nn)",
+                          stacklevel=3 if type(self).__init__ is not RNNBase.__init__ else 2)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
@@ -52,6 +63,8 @@ class RNNBase(Module):
                         setattr(self, param + suffix, getattr(cell, param))
             layers.append(Bidirectional(*cells) if bidirectional else cells[0])
         object.__setattr__(self, "layers", layers)   # not submodules: names are PyTorch's
+
+    cell_option_names = ()
 
     def make_cell(self, input_size, hidden_size, bias, **options):
         raise NotImplementedError(f"{type(self).__name__}.make_cell")
@@ -72,7 +85,6 @@ class RNNBase(Module):
         names = cells[0].state_names
         if hx is None:
             return [cell.initial_state(batch, dtype) for cell in cells]
-        hx = (hx,) if isinstance(hx, mg.Tensor) else tuple(hx)
         expected = (len(cells), batch, self.hidden_size)
         if len(hx) != len(names):
             raise ValueError(f"{type(self).__name__}: hx must be {len(names)} tensor(s) "
@@ -91,12 +103,34 @@ class RNNBase(Module):
                          for i in range(len(finals[0])))
 
     # -- forward ---------------------------------------------------------------------------
+    def _check_types(self, input, hx):
+        """Tensors only, as torch.nn: input, and hx as one tensor or a tuple of them."""
+        name = type(self).__name__
+        if not isinstance(input, mg.Tensor):
+            raise TypeError(f"{name}: input must be a minigrad Tensor, got "
+                            f"{type(input).__name__} (wrap it: mg.tensor(x))")
+        if hx is None:
+            return None
+        hx = (hx,) if isinstance(hx, mg.Tensor) else hx
+        if not isinstance(hx, (tuple, list)) or not all(isinstance(t, mg.Tensor) for t in hx):
+            raise TypeError(f"{name}: hx must be a Tensor or a tuple of Tensors "
+                            f"{tuple(n + '_0' for n in self.cells[0].state_names)}, "
+                            f"got {type(hx).__name__}")
+        return tuple(hx)
+
     def forward(self, input, hx=None):
+        hx = self._check_types(input, hx)
         unbatched = input.ndim == 2
         if unbatched:
             input = input.unsqueeze(1)
-            hx = None if hx is None else tuple(t.unsqueeze(1) for t in (
-                (hx,) if isinstance(hx, mg.Tensor) else hx))
+            if hx is not None:
+                for name, tensor in zip(self.cells[0].state_names, hx):
+                    if tensor.shape != (len(self.cells), self.hidden_size):
+                        raise ValueError(
+                            f"{type(self).__name__}: for unbatched (T, D) input, {name}_0 "
+                            f"must have shape (num_layers * num_directions, hidden_size) = "
+                            f"{(len(self.cells), self.hidden_size)}, got {tensor.shape}")
+                hx = tuple(t.unsqueeze(1) for t in hx)
         elif input.ndim != 3:
             layout = "(batch, T, D)" if self.batch_first else "(T, batch, D)"
             raise ValueError(f"{type(self).__name__}: input must have shape {layout} or "
@@ -144,6 +178,8 @@ class RNN(RNNBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, nonlinearity=nonlinearity)
         self.nonlinearity = nonlinearity
+
+    cell_option_names = ("nonlinearity",)
 
     def make_cell(self, input_size, hidden_size, bias, nonlinearity):
         return RNNCell(input_size, hidden_size, nonlinearity=nonlinearity, bias=bias)

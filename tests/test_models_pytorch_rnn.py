@@ -181,7 +181,10 @@ def test_dropout_between_layers_only_while_training():
     noisy, _ = lstm(xs)
     assert np.abs(noisy.numpy() - quiet.numpy()).max() > 1e-3
     assert "layer=1/dropout" in _scopes(noisy)
-    single = models.LSTM(3, 4, num_layers=1, dropout=0.5)   # nothing between layers
+    with pytest.warns(UserWarning, match="dropout=0.5 acts between layers, so with "
+                      "num_layers=1 it does nothing") as caught:
+        single = models.LSTM(3, 4, num_layers=1, dropout=0.5)   # nothing between layers
+    assert caught[0].filename == __file__                    # points at the caller's line
     np.testing.assert_array_equal(single(xs)[0].numpy(), single.eval()(xs)[0].numpy())
 
 
@@ -214,3 +217,26 @@ def test_bad_arguments_are_named():
         models.GRU(3, 4, dropout=1.5)
     with pytest.raises(ValueError, match="num_layers"):
         models.GRU(3, 4, num_layers=0)
+
+
+def test_unbatched_input_names_its_own_state_shape():
+    """torch.nn: unbatched (T, D) input takes 2-D (L * dirs, H) states; the message gives
+    the shapes the caller passed, not the ones made internally by adding a batch axis."""
+    lstm = models.LSTM(3, 4, num_layers=2)
+    with pytest.raises(ValueError, match=r"LSTM: for unbatched \(T, D\) input, h_0 must have "
+                       r"shape .* = \(2, 4\), got \(2, 1, 4\)"):
+        lstm(mg.zeros(5, 3), (mg.zeros(2, 1, 4), mg.zeros(2, 1, 4)))
+    with pytest.raises(ValueError, match=r"c_0 must have shape .* = \(2, 4\), got \(2, 5\)"):
+        lstm(mg.zeros(5, 3), (mg.zeros(2, 4), mg.zeros(2, 5)))
+
+
+def test_arrays_and_torch_only_arguments_are_refused_by_name():
+    gru = models.GRU(3, 4)
+    with pytest.raises(TypeError, match="GRU: input must be a minigrad Tensor, got ndarray"):
+        gru(np.zeros((5, 2, 3), np.float32))
+    with pytest.raises(TypeError, match=r"GRU: hx must be a Tensor or a tuple of Tensors "
+                                        r"\('h_0',\), got ndarray"):
+        gru(mg.zeros(5, 2, 3), np.zeros((1, 2, 4), np.float32))
+    for option in ("proj_size", "device", "dtype"):
+        with pytest.raises(TypeError, match=f"LSTM: unsupported argument\\(s\\) {option}"):
+            models.LSTM(3, 4, **{option: 2})
