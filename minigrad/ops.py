@@ -13,7 +13,7 @@ import builtins
 import numpy as np
 
 from . import backend
-from .tensor import Op, Tensor, apply, as_tensor, set_grad_enabled
+from .tensor import DEFAULT_DTYPE, Op, Tensor, apply, as_tensor, set_grad_enabled
 
 
 def primitive(name):
@@ -85,19 +85,27 @@ def _pow_vjp(g, out, x, exponent):
 defvjp(_pow, _pow_vjp)
 
 
-def _binary(op, x, y):
-    """``op(x, y)`` where one of the two may be a number or an array."""
+def _binary(op, x, y, true_division=False):
+    """``op(x, y)`` where one of the two may be a number or an array. Dtypes as torch's:
+    an integer or bool tensor meeting a float one takes the float's dtype (NumPy would make
+    int64 with float32 float64), and true division of integers gives the default float."""
     if not isinstance(x, Tensor):
         x = as_tensor(x, y)
     elif not isinstance(y, Tensor):
         y = as_tensor(y, x)
+    kinds = x.dtype.kind + y.dtype.kind
+    if "f" in kinds and kinds != "ff":
+        float_dtype = x.dtype if x.dtype.kind == "f" else y.dtype
+        x, y = (t if t.dtype.kind == "f" else astype(t, dtype=float_dtype) for t in (x, y))
+    elif true_division and "f" not in kinds and "c" not in kinds:
+        x, y = astype(x, dtype=DEFAULT_DTYPE), astype(y, dtype=DEFAULT_DTYPE)
     return apply(op, (x, y), {})
 
 
 def add(x, y): return _binary(_add, x, y)
 def sub(x, y): return _binary(_sub, x, y)
 def mul(x, y): return _binary(_mul, x, y)
-def div(x, y): return _binary(_div, x, y)
+def div(x, y): return _binary(_div, x, y, true_division=True)
 
 
 def _pow_base_vjp(g, out, x, p):

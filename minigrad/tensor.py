@@ -317,6 +317,8 @@ def as_tensor(value, like):
     xp = backend.get_array_module(like.data)
     if isinstance(value, (int, float)) and like.dtype.kind == "f":
         return Tensor(xp.asarray(value, dtype=like.dtype))
+    if isinstance(value, float) and like.dtype.kind in "biu":
+        return Tensor(xp.asarray(value, dtype=DEFAULT_DTYPE))    # torch: int64 + 0.5 is float32
     return Tensor(xp.asarray(value))
 
 

@@ -206,3 +206,19 @@ def test_bad_shapes_are_named():
         x.unsqueeze(5)
     with pytest.raises(ValueError, match="permute"):
         x.unsqueeze(0).permute(1, 0, 2, 3)
+
+
+def test_integer_and_float_tensors_mix_as_in_torch():
+    """torch's promotion, not NumPy's: int64 with a float32 tensor or a Python float stays
+    float32 (NumPy makes float64, which a float32 model then refuses), and true division of
+    integers gives the default float; the float side's gradient is unchanged."""
+    index, weight = mg.tensor([1, 2, 3]), mg.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    for mixed in (index * weight, weight * index, index + 0.5, 0.5 - index, index / 2,
+                  2 / index, index / index, weight / index, mg.tensor([True, False, True]) * weight):
+        assert mixed.dtype == np.float32, mixed
+    assert (weight.double() * index).dtype == np.float64        # the float side's own dtype
+    assert (index * 2).dtype == np.int64 and (index + index).dtype == np.int64
+    np.testing.assert_allclose((index / 2).numpy(), [0.5, 1.0, 1.5])
+    (index * weight).sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), [1.0, 2.0, 3.0])
+    assert weight.grad.dtype == np.float32
