@@ -140,10 +140,12 @@ _one_hot = Op("one_hot", lambda xp, indices, num_classes, dtype:
 def dropout(x, p=0.5, training=True, rng=None):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (inverted
     dropout, Srivastava et al. 2014); the identity when not training."""
-    if not 0 <= p < 1:
-        raise ValueError(f"dropout: p must lie in [0, 1), got {p}")
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must lie in [0, 1], got {p}")
     if not training or p == 0:
         return x
+    if p == 1:
+        return x * 0                                  # every element dropped, as torch
     with no_grad():
         mask = _dropout_mask(x, p=p, rng=rng)
     return x * mask

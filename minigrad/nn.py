@@ -1,6 +1,7 @@
 """Modules: objects that own parameters, with PyTorch's names for the usual operations."""
 import collections
 import math
+import types
 
 import numpy as np
 
@@ -278,8 +279,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1], got {p!r}")
         self.p = p
 
     def forward(self, x):
@@ -289,10 +290,38 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Tanh(Module):
+    """tanh(x), as a module (for :class:`Sequential`)."""
+
+    def forward(self, x):
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x), as a module."""
+
+    def forward(self, x):
+        return x.sigmoid()
+
+
+class ReLU(Module):
+    """max(0, x), as a module."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
 from . import init  # noqa: E402
+from . import optim as _optim  # noqa: E402
+
+# torch.nn.utils's gradient clipping, where PyTorch code calls it (the same functions as
+# minigrad.optim's); an attribute namespace, not an importable module.
+utils = types.SimpleNamespace(clip_grad_norm_=_optim.clip_grad_norm_,
+                              clip_grad_value_=_optim.clip_grad_value_)
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402
 from .losses import CrossEntropyLoss, MSELoss, NLLLoss  # noqa: E402
 
-__all__ = ["Parameter", "Module", "Linear", "Embedding", "Identity", "Dropout", "Sequential",
-           "ModuleList", "ModuleDict", "CrossEntropyLoss", "NLLLoss", "MSELoss", "init",
+__all__ = ["Parameter", "Module", "Linear", "Embedding", "Identity", "Dropout", "Tanh",
+           "Sigmoid", "ReLU", "Sequential",
+           "ModuleList", "ModuleDict", "CrossEntropyLoss", "NLLLoss", "MSELoss", "init", "utils",
            "IncompatibleKeys"]

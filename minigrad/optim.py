@@ -51,6 +51,10 @@ def clip_grad_value(params, clip_value):
         p.grad = Tensor(p.grad.xp.clip(p.grad.data, -clip_value, clip_value))
 
 
+NON_NEGATIVE_OPTIONS = {"lr", "momentum", "weight_decay", "eps", "lr_decay", "alpha",
+                        "initial_accumulator_value"}
+
+
 class Optimizer:
     """Holds ``param_groups``: dicts with a ``params`` list and that group's hyper-parameters
     (``lr``, ...), the defaults filled in, as in PyTorch. ``params`` is an iterable of
@@ -81,6 +85,13 @@ class Optimizer:
                              f"more than one group")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
+        for key in NON_NEGATIVE_OPTIONS & set(group):
+            if not isinstance(group[key], (int, float)) or not group[key] >= 0:
+                raise ValueError(f"{type(self).__name__}: {key} must be a non-negative number, "
+                                 f"got {group[key]!r} (param group {len(self.param_groups)})")
+        if "betas" in group and not all(0 <= b < 1 for b in group["betas"]):
+            raise ValueError(f"{type(self).__name__}: betas must lie in [0, 1), got "
+                             f"{group['betas']!r} (param group {len(self.param_groups)})")
         group["params"] = params
         self.param_groups.append(group)
         self.state.extend({} for _ in params)

@@ -140,6 +140,13 @@ class Tensor:
                              f"with .max() or .sum()")
         return bool(self.data.reshape(()).item())
 
+    def __float__(self):
+        """``float(t)`` of a one-element tensor, as torch (``item()`` names other sizes)."""
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
     def __repr__(self):
         grad = ", requires_grad=True" if self.requires_grad else ""
         op = f", op={self.op}" if self.node is not None else ""

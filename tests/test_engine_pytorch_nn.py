@@ -67,7 +67,7 @@ def test_dropout_scales_kept_elements_and_is_the_identity_in_eval():
     drop.eval()
     assert drop(x) is x
     with pytest.raises(ValueError, match="Dropout: p must lie"):
-        nn.Dropout(1.0)
+        nn.Dropout(-0.1)
 
 
 def test_init_functions_fill_in_place_with_pytorch_formulas():
@@ -225,3 +225,39 @@ def test_a_state_dict_with_both_keys_of_a_tied_pair_loads():
     state["decoder.weight"] = state["decoder.weight"] + 1
     with pytest.raises(ValueError, match="tied parameter here but hold different values"):
         target.load_state_dict(state)
+
+
+def test_activation_modules_in_a_sequential_match_numpy():
+    """nn.Tanh, nn.ReLU, nn.Sigmoid as modules, so torch's Sequential(Linear, Tanh(), ...)
+    runs unchanged; checked against the same layers written in NumPy."""
+    mg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.ReLU(),
+                        nn.Linear(4, 2), nn.Sigmoid())
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    (w0, b0), (w1, b1), (w2, b2) = [(m.weight.numpy(), m.bias.numpy()) for m in net[::2]]
+    h = np.maximum(0, np.tanh(x @ w0.T + b0) @ w1.T + b1)
+    expected = 1 / (1 + np.exp(-(h @ w2.T + b2)))
+    np.testing.assert_allclose(net(mg.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert [n for n, _ in net.named_children()] == ["0", "1", "2", "3", "4", "5"]
+
+
+def test_dropout_of_one_drops_everything_as_torch():
+    x = mg.ones(2, 3, requires_grad=True)
+    dropped = nn.Dropout(1.0)(x)
+    np.testing.assert_array_equal(dropped.numpy(), np.zeros((2, 3)))
+    dropped.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"Dropout: p must lie in \[0, 1\], got 1.5"):
+        nn.Dropout(1.5)
+
+
+def test_gradient_clipping_under_torch_nn_utils_and_float_of_its_norm():
+    w = mg.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    (w * w).sum().backward()                                    # grad (6, 8), norm 10
+    norm = nn.utils.clip_grad_norm_([w], 1.0)
+    assert float(norm) == 10.0 and int(mg.tensor(7.9)) == 7
+    np.testing.assert_allclose(w.grad.numpy(), [0.6, 0.8], rtol=1e-6)
+    nn.utils.clip_grad_value_(w, 0.7)
+    np.testing.assert_allclose(w.grad.numpy(), [0.6, 0.7], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"item\(\): tensor of shape \(2,\) has 2 elements"):
+        float(w)

@@ -8,6 +8,7 @@ import pytest
 from test_engine_support import engine_backend, leaf  # noqa: F401
 
 import minigrad as mg
+from minigrad import optim
 from minigrad.nn import Parameter
 from minigrad.optim import lr_scheduler
 
@@ -200,3 +201,20 @@ def test_pytorch_names_of_the_clipping_functions():
     np.testing.assert_array_equal(params[1].grad.numpy(), [1.0])
     with pytest.raises(ValueError, match="norm_type"):
         mg.optim.clip_grad_norm_(params, 1.0, norm_type=1)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: optim.SGD(p, lr=-1), r"SGD: lr must be a non-negative number, got -1 \(param group 0\)"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "SGD: momentum must be a non-negative"),
+    (lambda p: optim.Adam(p, lr=float("nan")), "Adam: lr must be a non-negative number, got nan"),
+    (lambda p: optim.AdamW(p, weight_decay=-0.1), "AdamW: weight_decay must be"),
+    (lambda p: optim.Adam(p, betas=(0.9, 1.0)), r"Adam: betas must lie in \[0, 1\)"),
+    (lambda p: optim.RMSprop(p, alpha=-0.9), "RMSprop: alpha must be"),
+    (lambda p: optim.Adagrad([{"params": p[:1]}, {"params": p[1:], "lr": -0.1}]),
+     r"Adagrad: lr must be a non-negative number, got -0.1 \(param group 1\)"),
+])
+def test_bad_hyperparameters_are_refused_by_name(make, message):
+    """torch refuses these; a negative lr would otherwise climb the loss without a word."""
+    params = [mg.zeros(2, requires_grad=True), mg.zeros(3, requires_grad=True)]
+    with pytest.raises(ValueError, match=message):
+        make(params)

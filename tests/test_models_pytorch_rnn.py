@@ -240,3 +240,19 @@ def test_arrays_and_torch_only_arguments_are_refused_by_name():
     for option in ("proj_size", "device", "dtype"):
         with pytest.raises(TypeError, match=f"LSTM: unsupported argument\\(s\\) {option}"):
             models.LSTM(3, 4, **{option: 2})
+
+
+def test_dropout_of_one_is_accepted_and_runs():
+    """The constructor takes dropout in [0, 1] as torch.nn; p = 1 zeroes layer 0's output
+    on its way up, so layer 1 sees only zeros (it crashed in F.dropout before)."""
+    mg.manual_seed(0)
+    lstm = models.LSTM(3, 4, num_layers=2, dropout=1.0)
+    dropped, _ = lstm(mg.randn(4, 2, 3))
+    zeros_in, _ = unroll_reference_of_layer_1(lstm)
+    np.testing.assert_allclose(dropped.numpy(), zeros_in.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def unroll_reference_of_layer_1(lstm):
+    """Layer 1 of ``lstm`` run on all-zero inputs from zero states, by the cell itself."""
+    from models.cell import unroll
+    return unroll(lstm.cells[1], mg.zeros(4, 2, 4), lstm.cells[1].initial_state(2, np.float32))
