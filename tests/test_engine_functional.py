@@ -158,8 +158,8 @@ def test_dropout_scales_kept_units_and_is_identity_in_eval():
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), kept / 0.75)
     assert F.dropout(x, p=0.25, training=False) is x
-    with pytest.raises(ValueError, match=r"dropout: p must lie in \[0, 1\)"):
-        F.dropout(x, p=1.0)
+    with pytest.raises(ValueError, match=r"dropout: p must lie in \[0, 1\], got 1.5"):
+        F.dropout(x, p=1.5)
 
 
 def test_functional_helpers_match_tensor_methods():
