@@ -9,7 +9,7 @@ from .serialization import load, save
 from .tensor import (Op, ShapeError, Tensor, check_values, current_scope, detect_anomaly,
                      is_grad_enabled, no_grad, scope, set_grad_enabled, tensor)
 from .checkpoint import checkpoint
-from .compile import CompileError, CompileMismatch, compile
+from .compile import CompileError, CompileMismatch, compile, is_compiling
 from .creation import (arange, from_numpy, full, ones, ones_like, rand, randn, zeros,
                        zeros_like)
 from . import functional, nn, optim, testing  # noqa: E402
@@ -24,7 +24,7 @@ __all__ = [
     "scope", "current_scope", "detect_anomaly", "set_backend", "get_backend",
     "get_array_module", "concat", "stack", "split", "unstack", "where", "sum", "mean", "max",
     "power", "transpose", "unbroadcast", "checkpoint", "save", "load", "manual_seed",
-    "ShapeError", "Op", "check_values", "compile", "CompileError", "CompileMismatch", "functional", "nn", "optim", "testing", "backend",
+    "ShapeError", "Op", "check_values", "compile", "is_compiling", "CompileError", "CompileMismatch", "functional", "nn", "optim", "testing", "backend",
     "cat", "chunk", "clamp", "squeeze", "unsqueeze", "zeros", "ones", "full", "zeros_like",
     "ones_like", "randn", "rand", "arange", "from_numpy",
 ]

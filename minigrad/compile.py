@@ -42,7 +42,7 @@ from .autograd import CHUNK_BYTES, _as_tensor, _check_unchanged, _walk
 from .ops import _HALF, unbroadcast
 from .tensor import Tensor, current_scope, state
 
-__all__ = ["compile", "CompiledFunction", "CompileError", "CompileMismatch"]
+__all__ = ["compile", "CompiledFunction", "CompileError", "CompileMismatch", "is_compiling"]
 
 
 class CompileError(RuntimeError):
@@ -52,6 +52,13 @@ class CompileError(RuntimeError):
 
 class CompileMismatch(AssertionError):
     """``check=True``: the replayed plan and the eager run disagree."""
+
+
+def is_compiling():
+    """True while :func:`compile` captures a call (PyTorch's ``torch.compiler.is_compiling``):
+    code whose choices depend on values, or on Python's random numbers, checks it and
+    raises :class:`CompileError`, since a replay would repeat the choices of the capture."""
+    return state.recorder is not None
 
 
 # -- signatures --------------------------------------------------------------------------

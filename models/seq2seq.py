@@ -29,7 +29,8 @@ class Seq2Seq(Module):
     (S, B, encoder.input_size) (e.g. video frame features). ``target``: int tokens (T', B).
     ``model(source, target, teacher_forcing=1.0) -> logits (T', B, target_vocab_size)``:
     step t is fed the true y_{t-1} with probability ``teacher_forcing`` and the model's own
-    argmax otherwise (1.0: always the truth, one unroll). ``model.greedy_decode(source,
+    argmax otherwise (1.0: always the truth, one unroll; below 1 the choices are made in
+    Python, so :func:`minigrad.compile` refuses to capture it). ``model.greedy_decode(source,
     max_length)`` -> int64 tokens (L, B), stopping at EOS. Scopes: ``encoder/...``,
     ``decoder/...``.
     """
@@ -73,6 +74,12 @@ class Seq2Seq(Module):
         return data.astype(np.int64, copy=False)
 
     def forward(self, source, target, teacher_forcing=1.0, rng=None):
+        if teacher_forcing < 1 and mg.is_compiling():
+            raise mg.CompileError(
+                f"Seq2Seq: teacher_forcing={teacher_forcing} < 1 picks each step's input "
+                f"in Python (a random draw, then the argmax of the previous logits), which "
+                f"a compiled step would replay frozen; train it eagerly "
+                f"(Trainer(compile=False), --no-compile) or with teacher_forcing=1")
         target = self._tokens(target)
         state = self.encode(source)
         if batch_size(state) != target.shape[1]:

@@ -203,7 +203,9 @@ class Trainer:
     compile: capture the forward and backward of a step once per batch shape with
     :func:`minigrad.compile` and replay it after that (the regularizer, which takes second
     derivatives, always runs eagerly); its first replay is checked against an eager run,
-    and training goes on eagerly if they differ.
+    and training goes on eagerly if they differ or if the capture is refused
+    (:class:`minigrad.CompileError`, e.g. Seq2Seq with ``teacher_forcing < 1``), with a
+    line in the log saying why.
 
     ``history`` holds at most ``history_limit`` points per series, so a checkpoint's size
     does not grow with the steps: the training loss and gradient norm of every
@@ -306,6 +308,10 @@ class Trainer:
         except mg.CompileMismatch as exc:
             self.log(f"the compiled step differs from the eager one, training eagerly from "
                      f"here on ({exc})")
+            self.compiled = None
+            return self.compute_gradients(inputs, targets)
+        except mg.CompileError as exc:     # refused at capture, before any replay
+            self.log(f"this step cannot be compiled, training eagerly ({exc})")
             self.compiled = None
             return self.compute_gradients(inputs, targets)
         steps = inputs.shape[0]

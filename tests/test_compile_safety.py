@@ -242,3 +242,52 @@ def test_a_replay_reads_parameters_updated_between_calls():
         optimizer.step()
         eager_optimizer.step()
     assert compiled.captures == 1
+
+
+def _half_forced_model():
+    """A TranslationModel trained with teacher_forcing=0.5 and its own random stream."""
+    from models.tasks import TranslationModel
+
+    class HalfForced(TranslationModel):
+        def loss(self, inputs, targets, state=None):
+            logits = self.seq2seq(inputs, targets, teacher_forcing=0.5, rng=self.rng)
+            return F.cross_entropy(logits, np.asarray(targets)), None
+
+    mg.manual_seed(0)
+    model = HalfForced("gru", 6, 4)
+    model.rng = np.random.default_rng(7)
+    return model
+
+
+def test_compiling_seq2seq_with_scheduled_sampling_is_refused():
+    from models.tasks import translation_batch
+    model = _half_forced_model()
+    source, target = translation_batch(3, np.random.default_rng(1))
+
+    def step(source, target):
+        loss, _ = model.loss(source, target)
+        loss.backward()
+        return loss
+
+    with pytest.raises(mg.CompileError, match="teacher_forcing=0.5 < 1 .* --no-compile"):
+        mg.compile(step)(source, target)
+
+
+def test_trainer_falls_back_to_eager_for_scheduled_sampling_with_the_same_weights():
+    from models.tasks import translation_batch
+    from models.train import Trainer
+    data = np.random.default_rng(2)
+    batches = [translation_batch(3, data, min_digits=2, max_digits=2) for _ in range(3)]
+    weights, logs = [], []
+    for compile in (True, False):
+        model, log = _half_forced_model(), []
+        trainer = Trainer(model, lambda step: batches[step % 3], lr=1e-2, progress=False,
+                          compile=compile, log=log.append, validate_every=10**6,
+                          checkpoint_every=10**6)
+        trainer.fit(6)
+        weights.append([p.numpy().copy() for p in model.parameters()])
+        logs.append(log)
+    assert any("cannot be compiled, training eagerly" in line and "teacher_forcing" in line
+               for line in logs[0])
+    for compiled, eager in zip(*weights):
+        np.testing.assert_array_equal(compiled, eager)
