@@ -56,6 +56,12 @@ class HMM:
                             ("emission", emission)):
             if not np.all(np.isfinite(value)) or np.any(value < 0):
                 raise ValueError(f"HMM: {name} must hold finite non-negative probabilities")
+            sums = value.sum(axis=-1)
+            if not np.allclose(sums, 1.0, rtol=0, atol=1e-6):
+                row = int(np.argmax(np.abs(sums - 1.0))) if value.ndim == 2 else None
+                where = "" if row is None else f" (row {row})"
+                raise ValueError(f"HMM: {name} must sum to 1 along its last axis, got "
+                                 f"{float(np.ravel(sums)[row or 0]):.6g}{where}")
         self.initial, self.transition, self.emission = initial, transition, emission
 
     @classmethod
@@ -83,7 +89,11 @@ class HMM:
         return self.emission.shape[1]
 
     def _observations(self, observations):
-        x = np.asarray(observations)
+        try:
+            x = np.asarray(observations)
+        except ValueError:
+            raise ValueError("HMM: observations must be int symbols of shape (T >= 1,) or "
+                             "(T, batch), got sequences of different lengths") from None
         if x.ndim == 1:
             x = x[:, None]
         if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0 or x.dtype.kind not in "iu":
@@ -153,6 +163,9 @@ class HMM:
             pi_k = E[h_1 = k],   A_jk = E[#(j -> k)] / E[#(j -> .)],
             B_kv = E[#(k emits v)] / E[#(k)]     (+ pseudocount in each count)
         """
+        if not pseudocount >= 0:
+            raise ValueError(f"HMM: pseudocount must be >= 0 (a Dirichlet prior's extra "
+                             f"counts), got {pseudocount!r}")
         initial, transitions, emissions, log_likelihood = self.expected_counts(observations)
         self.initial = _normalise(initial + pseudocount)
         self.transition = _normalise(transitions + pseudocount)
@@ -189,6 +202,8 @@ def streams(indices, length, count=None):
     """(length, B) streams of a long sequence: as many consecutive ones as fit, or ``count``
     of them starting at evenly spaced offsets (a sample of the whole text)."""
     indices = np.asarray(indices)
+    if not isinstance(length, (int, np.integer)) or length <= 0:
+        raise ValueError(f"streams: length must be a positive integer, got {length!r}")
     fit = len(indices) // length
     if fit == 0:
         raise ValueError(f"streams: {len(indices)} symbols are fewer than one stream of "
@@ -205,6 +220,10 @@ def hmm_baseline(train, validation, num_states=16, iterations=20, max_symbols=TR
     streams of ``stream_length`` spread evenly over the whole of it, and return (bits per
     symbol on ``validation``, read as one sequence, the fitted HMM, the EM history)."""
     train, validation = np.asarray(train), np.asarray(validation)
+    for name, symbols in (("train", train), ("validation", validation)):
+        if symbols.ndim != 1 or symbols.size == 0:
+            raise ValueError(f"hmm_baseline: {name} must be a non-empty 1-D sequence of "
+                             f"symbols, got shape {symbols.shape}")
     num_symbols = int(max(train.max(), validation.max())) + 1
     length = min(stream_length, len(train))
     data = streams(train, length, max(1, max_symbols // length))

@@ -164,3 +164,23 @@ def test_train_charlm_baseline_reports_the_hmm_next_to_the_markov_models(tmp_pat
     assert 0 < hmm_bits < order_0 - 0.5        # the states learn the text's structure
     summary = next(line for line in lines if line.startswith("validation bits/char: lstm"))
     assert summary.endswith(f"vs HMM: {hmm_bits:.4f}")
+
+
+def test_inputs_that_gave_wrong_numbers_or_raw_errors_are_named():
+    """Rows not summing to 1 gave a 'likelihood' above the truth, a negative pseudocount
+    lowered the likelihood EM must raise, and empty or ragged data ended in NumPy's words."""
+    with pytest.raises(ValueError, match=r"HMM: initial must sum to 1 along its last axis, got 1.1"):
+        HMM([0.5, 0.6], np.eye(2), np.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match=r"HMM: emission must sum to 1 .*got 0.5 \(row 1\)"):
+        HMM([0.5, 0.5], np.eye(2), [[0.5, 0.5], [0.25, 0.25]])
+    hmm = HMM.random(2, 3, 0)
+    with pytest.raises(ValueError, match="HMM: pseudocount must be >= 0"):
+        hmm.fit([0, 1, 2, 1], iterations=3, pseudocount=-1)
+    with pytest.raises(ValueError, match="got sequences of different lengths"):
+        hmm.log_likelihood([[0, 1], [1]])
+    with pytest.raises(ValueError, match=r"hmm_baseline: train must be a non-empty 1-D .*\(0,\)"):
+        hmm_baseline(np.array([], np.int64), np.array([0, 1]), num_states=2, iterations=1)
+    with pytest.raises(ValueError, match="hmm_baseline: validation must be a non-empty"):
+        hmm_baseline(np.array([0, 1] * 5), np.array([], np.int64), num_states=2, iterations=1)
+    with pytest.raises(ValueError, match="streams: length must be a positive integer, got 0"):
+        streams(np.arange(10), 0)
