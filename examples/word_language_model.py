@@ -126,26 +126,33 @@ class RNNModel(nn.Module):
 # -- main.py -------------------------------------------------------------------------------
 
 
+def positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="minigrad Wikitext-2 RNN/LSTM/GRU Language Model")
     parser.add_argument("--data", type=str, default="./data/wikitext-2",
                         help="location of the data corpus")
     parser.add_argument("--model", type=str, default="LSTM",
                         help="type of network (RNN_TANH, RNN_RELU, LSTM, GRU)")
-    parser.add_argument("--emsize", type=int, default=200, help="size of word embeddings")
-    parser.add_argument("--nhid", type=int, default=200, help="number of hidden units per layer")
-    parser.add_argument("--nlayers", type=int, default=2, help="number of layers")
+    parser.add_argument("--emsize", type=positive_int, default=200, help="size of word embeddings")
+    parser.add_argument("--nhid", type=positive_int, default=200, help="number of hidden units per layer")
+    parser.add_argument("--nlayers", type=positive_int, default=2, help="number of layers")
     parser.add_argument("--lr", type=float, default=20, help="initial learning rate")
     parser.add_argument("--clip", type=float, default=0.25, help="gradient clipping")
-    parser.add_argument("--epochs", type=int, default=40, help="upper epoch limit")
-    parser.add_argument("--batch_size", type=int, default=20, metavar="N", help="batch size")
-    parser.add_argument("--bptt", type=int, default=35, help="sequence length")
+    parser.add_argument("--epochs", type=positive_int, default=40, help="upper epoch limit")
+    parser.add_argument("--batch_size", type=positive_int, default=20, metavar="N", help="batch size")
+    parser.add_argument("--bptt", type=positive_int, default=35, help="sequence length")
     parser.add_argument("--dropout", type=float, default=0.2,
                         help="dropout applied to layers (0 = no dropout)")
     parser.add_argument("--tied", action="store_true",
                         help="tie the word embedding and softmax weights")
     parser.add_argument("--seed", type=int, default=1111, help="random seed")
-    parser.add_argument("--log-interval", type=int, default=200, metavar="N",
+    parser.add_argument("--log-interval", type=positive_int, default=200, metavar="N",
                         help="report interval")
     parser.add_argument("--save", type=str, default="model.npz",
                         help="path to save the final model")
@@ -234,6 +241,14 @@ def main(argv=None, log=print):
     val_data = batchify(corpus.valid, eval_batch_size)
     test_data = batchify(corpus.test, eval_batch_size)
 
+    for name, words, data, bsz in (("train", corpus.train, train_data, args.batch_size),
+                                   ("valid", corpus.valid, val_data, eval_batch_size),
+                                   ("test", corpus.test, test_data, eval_batch_size)):
+        if data.size(0) < 2:    # no (input, next word) pair: a loss of 0 on nothing
+            raise ValueError(f"word_language_model: the {name} split holds {len(words)} "
+                             f"words, too few for {bsz} columns of at least 2 (a longer "
+                             f"text, or a smaller --batch_size)")
+
     ntokens = len(corpus.dictionary)
     model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout,
                      args.tied)
@@ -274,4 +289,7 @@ def main(argv=None, log=print):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (OSError, ValueError) as error:      # bad data or options: one line, no traceback
+        raise SystemExit(f"error: {error}") from None

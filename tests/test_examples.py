@@ -88,3 +88,17 @@ def test_bad_options_are_named(tmp_path):
         example.RNNModel("LSTM", 10, 8, 16, 1, tie_weights=True)
     with pytest.raises(ValueError, match="--model"):
         example.RNNModel("TCN", 10, 8, 8, 1)
+
+
+def test_a_text_too_short_for_its_splits_is_named_not_scored(tmp_path, capsys):
+    """Three lines split 80/10/10 leave no validation words: the run reported 'test ppl 1.00'
+    (a loss of 0 summed over nothing) instead of saying so."""
+    example = load_example()
+    text = tmp_path / "tiny.txt"
+    text.write_text("a b c\nd e f\ng h i\n")
+    with pytest.raises(ValueError, match="the valid split holds 0 words, too few for 10 columns"):
+        example.main(["--data", str(text), "--batch_size", "1", "--epochs", "1",
+                      "--save", str(tmp_path / "m.npz")], log=lambda line: None)
+    with pytest.raises(SystemExit):
+        example.parse_args(["--bptt", "0"])
+    assert "--bptt: must be a positive integer, got 0" in capsys.readouterr().err
