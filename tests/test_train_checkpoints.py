@@ -64,6 +64,16 @@ def interrupt_after_the_update(trainer, at_step, how):
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
                     reason="SIGINT reaches the main thread only")
 def test_ctrl_c_right_after_the_update_saves_the_step_of_the_weights(tmp_path):
+    # Python's own Ctrl-C handler, even where the test runner was started with SIGINT
+    # ignored (a background job of a shell)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _ctrl_c_right_after_the_update(tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c_right_after_the_update(tmp_path):
     path = tmp_path / "lm.npz"
     trainer = make(path, every=2)
     interrupt_after_the_update(trainer, 5, "signal")
