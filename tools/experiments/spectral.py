@@ -54,11 +54,14 @@ def measure(spectral_radius, steps, hidden_size=64, input_size=4, batch=4, input
 
 def reading(run):
     """Which condition explains a run: the sufficient one for vanishing (sigma_max < 1),
-    rho in the linear regime, or saturation."""
+    rho in the linear regime, or saturation (a decay over 1.5 times log10 rho per step, or
+    a decay despite rho > 1: tanh' < 1 multiplies every step's Jacobian)."""
     sigma, rho = run["largest_singular_value"], run["spectral_radius"]
     vanished = run["measured_slope"] < 0
     if sigma < 1:
         return "sigma_max < 1: must vanish (sufficient)" + ("" if vanished else " -- VIOLATED")
+    if vanished and rho < 1 and run["measured_slope"] < 1.5 * run["predicted_slope"]:
+        return "sigma_max > 1, vanishes faster than rho: saturated, tanh' < 1"
     if vanished and rho < 1:
         return "sigma_max > 1 yet vanishes: rho < 1 decides"
     if vanished:
