@@ -197,7 +197,9 @@ class Trainer:
     clip_value: gradient clipping; the norm reported is the one before clipping.
     jacobian_penalty: weight of the Pascanu et al. (2013) regularizer (0: off), computed
     from the states of the model's own unrolls (:mod:`models.regularizer`).
-    validate(model) -> float is run every ``validate_every`` steps and at the end.
+    validate(model) -> float is run every ``validate_every`` steps and at the end; the
+    progress bar and log show it as ``validation_name`` (give its unit, e.g. "val bits/char",
+    where the training loss next to it is in other units).
     settings: a JSON-able dict of run options saved with the checkpoint and restored on
     resume (the command line compares them with the options given).
     compile: capture the forward and backward of a step once per batch shape with
@@ -218,7 +220,8 @@ class Trainer:
     def __init__(self, model, batches, optimizer="adam", lr=2e-3, tbptt=None,
                  carry_state=False, clip_norm=None, clip_value=None, jacobian_penalty=0.0,
                  validate=None, validate_every=100, checkpoint=None, checkpoint_every=100,
-                 progress=True, max_seconds=None, log=print, compile=True, settings=None):
+                 progress=True, max_seconds=None, log=print, compile=True, settings=None,
+                 validation_name="val"):
         if tbptt is not None and (not isinstance(tbptt, int) or tbptt <= 0):
             raise ValueError(f"Trainer: tbptt must be a positive integer or None, got {tbptt!r}")
         for option, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
@@ -231,6 +234,7 @@ class Trainer:
         self.clip_norm, self.clip_value = clip_norm, clip_value
         self.jacobian_weight = jacobian_penalty
         self.validate, self.validate_every = validate, validate_every
+        self.validation_name = validation_name
         self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
         self.progress, self.max_seconds, self.log = progress, max_seconds, log
         self.settings = dict(settings or {})
@@ -405,10 +409,10 @@ class Trainer:
                     self._run_validation()
                     if not self.progress:
                         self.log(f"step {self.step}: loss {loss:.4f}, grad norm {norm:.3g}, "
-                                 f"validation {self.history['val'][-1]:.4f}, "
+                                 f"{self.validation_name} {self.history['val'][-1]:.4f}, "
                                  f"{tokens / max(elapsed, 1e-9):.0f} tokens/s")
                 if self.history["val"]:
-                    postfix["val"] = f"{self.history['val'][-1]:.4f}"
+                    postfix[self.validation_name] = f"{self.history['val'][-1]:.4f}"
                 bar.set_postfix(postfix, refresh=False)
                 bar.update(1)
                 if self.checkpoint and self.step % self.checkpoint_every == 0:

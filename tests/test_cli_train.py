@@ -339,3 +339,11 @@ def test_resume_of_a_checkpoint_without_saved_settings(tmp_path, checkpoint, tex
     assert train(text_file, path, "--resume", "--hidden", "16") == 2
     one_error_line(capsys, "--hidden 16", "8")
     assert train(text_file, path, "--resume", "--steps", "4") == 0
+
+
+def test_charlm_progress_names_the_validation_unit(tmp_path, text_file, capsys):
+    """The training loss is in nats and the char-LM's validation score in bits per char:
+    printed side by side as 'loss 2.24 ... validation 3.54' they read as one unit."""
+    assert train(text_file, tmp_path / "lm.npz") == 0
+    steps = [line for line in capsys.readouterr().out.splitlines() if line.startswith("step ")]
+    assert steps and all("val bits/char " in line for line in steps), steps

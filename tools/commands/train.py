@@ -278,14 +278,16 @@ def _fit(args, trainer):
     return trainer
 
 
-def _trainer(args, model, batches, validate, tbptt=None, carry_state=False):
+def _trainer(args, model, batches, validate, tbptt=None, carry_state=False,
+             validation_name="val"):
     return Trainer(model, batches, optimizer=args.optimizer, lr=args.lr, tbptt=tbptt,
                    carry_state=carry_state, clip_norm=args.clip, clip_value=args.clip_value,
                    jacobian_penalty=args.jacobian_penalty, validate=validate,
                    validate_every=args.validate_every, checkpoint=args.out,
                    checkpoint_every=args.save_every, progress=not args.quiet,
                    max_seconds=None if args.minutes is None else args.minutes * 60,
-                   compile=args.compile, settings=_settings(args))
+                   compile=args.compile, settings=_settings(args),
+                   validation_name=validation_name)
 
 
 # -- charlm ------------------------------------------------------------------------------
@@ -325,7 +327,7 @@ def run_charlm(args):
     val_sample = val_text[:20000]
     trainer = _trainer(args, model, lambda step: stream_batch(data, step, batch, seq_len),
                        lambda m: m.bits_per_char(val_sample), tbptt=args.tbptt,
-                       carry_state=True)
+                       carry_state=True, validation_name="val bits/char")
     print(f"char-LM: {model.cell_name}, {model.num_layers} x {model.hidden_size} hidden, "
           f"vocabulary "
           f"{len(model.vocabulary)}, {len(train_text)} training / {len(val_text)} validation "
