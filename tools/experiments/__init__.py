@@ -17,7 +17,7 @@ EXPERIMENTS = {
               "does not",
     "seq2seq_reversal": "(8) seq2seq with a reversed source learns faster",
     "regularizer": "(9) the Pascanu et al. regularizer keeps ||dL/dh_t|| flatter",
-    "sentence_pca": "(10) seq2seq sentence vectors (PCA): word order moves them, voice much less",
+    "sentence_pca": "(10) seq2seq sentence vectors (PCA): word order moves them more than voice",
     "lag_gradient": "(11) dL/dW_hh by time lag: a tanh RNN learns from short lags only",
     "deep_transition": "(12) deep transition: a shortcut keeps the gradient; stacked skip "
                        "connections shorten depth, not time",
