@@ -1,6 +1,9 @@
 """Learning-rate schedules, with ``torch.optim.lr_scheduler``'s names: call ``step()`` once
-per epoch (or per update), after ``optimizer.step()``. Each sets every group's ``lr`` from
-its closed form in the epoch count t (PyTorch's ``_get_closed_form_lr``)."""
+per epoch (or per update), after ``optimizer.step()``. As in PyTorch, each step changes
+every group's *current* ``lr`` (the chainable form of ``get_lr``), so an lr set by hand,
+or by another scheduler, is carried on rather than overwritten; without such changes this
+equals the closed form in the epoch count t (``lr_at``), which the first step and
+``load_state_dict`` use."""
 import math
 
 
@@ -16,10 +19,17 @@ class LRScheduler:
     def lr_at(self, base_lr, epoch):
         raise NotImplementedError(f"{type(self).__name__}.lr_at")
 
+    def next_lr(self, lr, base_lr, epoch):
+        """The lr of ``epoch`` from the group's current ``lr`` (that of epoch - 1)."""
+        raise NotImplementedError(f"{type(self).__name__}.next_lr")
+
     def step(self):
         self.last_epoch += 1
+        first = not getattr(self, "_stepped", False)
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base, self.last_epoch)
+            group["lr"] = (self.lr_at(base, self.last_epoch) if first else
+                           self.next_lr(group["lr"], base, self.last_epoch))
+        self._stepped = True
 
     def get_last_lr(self):
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -46,6 +56,9 @@ class StepLR(LRScheduler):
     def lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
 
+    def next_lr(self, lr, base_lr, epoch):
+        return lr * self.gamma if epoch and epoch % self.step_size == 0 else lr
+
 
 class ExponentialLR(LRScheduler):
     """lr_t = lr_0 * gamma^t."""
@@ -56,6 +69,9 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** epoch
+
+    def next_lr(self, lr, base_lr, epoch):
+        return lr * self.gamma if epoch else lr
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -71,3 +87,13 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, base_lr, epoch):
         return self.eta_min + (base_lr - self.eta_min) * (
             1 + math.cos(math.pi * epoch / self.T_max)) / 2
+
+    def next_lr(self, lr, base_lr, epoch):
+        """PyTorch's recursive form: lr_t - eta_min scaled by the ratio of successive
+        (1 + cos) terms; at the cosine's minimum, the step back up of the closed form."""
+        if epoch == 0:
+            return lr
+        if (epoch - 1 - self.T_max) % (2 * self.T_max) == 0:
+            return lr + (base_lr - self.eta_min) * (1 - math.cos(math.pi / self.T_max)) / 2
+        return (1 + math.cos(math.pi * epoch / self.T_max)) / (
+            1 + math.cos(math.pi * (epoch - 1) / self.T_max)) * (lr - self.eta_min) + self.eta_min

@@ -218,3 +218,26 @@ def test_bad_hyperparameters_are_refused_by_name(make, message):
     params = [mg.zeros(2, requires_grad=True), mg.zeros(3, requires_grad=True)]
     with pytest.raises(ValueError, match=message):
         make(params)
+
+
+@pytest.mark.parametrize("make, following", [
+    (lambda o: lr_scheduler.StepLR(o, step_size=2, gamma=0.5),
+     lambda lr, epoch: lr * 0.5 if epoch % 2 == 0 else lr),
+    (lambda o: lr_scheduler.ExponentialLR(o, gamma=0.9), lambda lr, epoch: lr * 0.9),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.01),
+     lambda lr, epoch: (1 + math.cos(math.pi * epoch / 4)) / (
+         1 + math.cos(math.pi * (epoch - 1) / 4)) * (lr - 0.01) + 0.01),
+])
+def test_a_learning_rate_set_by_hand_is_carried_on_as_in_torch(make, following):
+    """torch's schedulers change the group's current lr (chainable form): after setting
+    lr = 0.3 by hand (warm-up, ReduceLROnPlateau-style code), the next steps go on from
+    0.3. The closed form in base lr and epoch threw the hand-set value away."""
+    p = Parameter(leaf([1.0]))
+    optimizer = mg.optim.SGD([p], lr=1.0)
+    scheduler = make(optimizer)
+    scheduler.step()                                        # epoch 1
+    optimizer.param_groups[0]["lr"] = lr = 0.3
+    for epoch in (2, 3):
+        scheduler.step()
+        lr = following(lr, epoch)
+        assert scheduler.get_last_lr()[0] == pytest.approx(lr, rel=1e-12), epoch
