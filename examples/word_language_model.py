@@ -212,7 +212,7 @@ def train(model, criterion, optimizer, train_data, args, epoch, log=print):
         loss = criterion(output, targets)
         loss.backward()
         # clip_grad_norm_ helps prevent the exploding gradient problem in RNNs / LSTMs.
-        torch.optim.clip_grad_norm_(model.parameters(), args.clip)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
         optimizer.step()
         total_loss += loss.item()
         losses.append(loss.item())
