@@ -18,7 +18,7 @@ from models.tasks import SequenceRegressor, adding_problem
 from models.train import Trainer, TrainingDiverged
 from tools import gradflow
 
-from .common import figure_path, print_table
+from .common import print_table, save_figure
 
 NAME = "clipping"
 TITLE = "gradient clipping keeps an exploding RNN trainable"
@@ -95,10 +95,4 @@ def run(output_dir, quick=False, seed=0, log=print):
         axes.grid(True, which="both", alpha=0.3)
         axes.legend(fontsize=8)
     figure.suptitle(TITLE)
-    try:
-        path = gradflow.write_figure(figure, figure_path(output_dir, NAME))
-    finally:
-        plt.close(figure)
-    log(f"figure: {path}")
-    results["figure"] = path
-    return results
+    return save_figure(figure, output_dir, NAME, results, log)

@@ -265,6 +265,19 @@ def _markers(graph, picture, grid):
             made[key] = Box(box_id, "marker", label, frame=frame, t=t, role=role)
         return made[key]
 
+    def through(m, a, b, line):
+        """Route ``line`` (a -> b) through marker ``m``: one line into the marker, shared by
+        every line that passes it, and one out of it."""
+        if m.id not in boxes:
+            boxes[m.id] = m
+            lines.append(Line(a.id, m.id, line.kind, "", 0, set(line.sources),
+                              set(line.pairs)))
+        else:
+            into = next(x for x in lines if x.target == m.id)
+            into.sources |= line.sources
+            into.pairs |= line.pairs
+        lines.append(Line(m.id, b.id, line.kind, "", 0, set(line.sources), set(line.pairs)))
+
     per_step_sources = {}
     for line in picture.lines:
         a, b = boxes[line.source], boxes[line.target]
@@ -278,32 +291,14 @@ def _markers(graph, picture, grid):
             many = len(per_step_sources[(b.frame, b.t)]) > 1
             label = f"{a.label.split(chr(10))[0]}_{n}" if many else f"x_{n}"
             m = marker((a.id, b.frame, b.t), INPUT_MARK, b.frame, b.t, label)
-            first = m.id not in boxes
-            boxes[m.id] = m
-            if first:
-                lines.append(Line(a.id, m.id, line.kind, "", 0, set(line.sources),
-                                  set(line.pairs)))
-            else:
-                into = next(x for x in lines if x.target == m.id)
-                into.sources |= line.sources
-                into.pairs |= line.pairs
-            lines.append(Line(m.id, b.id, line.kind, "", 0, set(line.sources), set(line.pairs)))
+            through(m, a, b, line)
         elif a.role == STEP and b.role in (BEFORE, AFTER):
             node = graph.nodes[min(line.sources)]
             name = a.label if a.kind == STATE_VALUE else state_name(node.step, node.op)
             name = name if len(name) <= 2 else "y"
             n = grid.frames[a.frame].number(a.t)
             m = marker((a.id, "out"), OUTPUT_MARK, a.frame, a.t, f"{name}_{n}")
-            first = m.id not in boxes
-            boxes[m.id] = m
-            if first:
-                lines.append(Line(a.id, m.id, line.kind, "", 0, set(line.sources),
-                                  set(line.pairs)))
-            else:
-                into = next(x for x in lines if x.target == m.id)
-                into.sources |= line.sources
-                into.pairs |= line.pairs
-            lines.append(Line(m.id, b.id, line.kind, "", 0, set(line.sources), set(line.pairs)))
+            through(m, a, b, line)
         else:
             lines.append(line)
     picture.lines = lines
