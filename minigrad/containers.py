@@ -36,6 +36,11 @@ class Sequential(Module):
             return type(self)(*modules[index])
         return modules[index]
 
+    def append(self, module):
+        """Add ``module`` at the end, named by its position."""
+        self.add_module(str(len(self)), module)
+        return self
+
     def forward(self, x):
         for module in self:
             x = module(x)
@@ -52,9 +57,14 @@ class ModuleList(Sequential):
         modules = list(self._modules.values())
         return type(self)(modules[index]) if isinstance(index, slice) else modules[index]
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+    def insert(self, index, module):
+        """Put ``module`` before position ``index``; the later ones are renamed one up."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList.insert: got a {type(module).__name__}, not a Module")
+        modules = list(self)
+        modules.insert(index, module)
+        for position, each in enumerate(modules):
+            self.add_module(str(position), each)
 
     def extend(self, modules):
         for module in modules:

@@ -103,13 +103,18 @@ def _reduce(values, reduction, name):
     raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def embedding(indices, weight):
-    """Rows of ``weight`` picked by integer ``indices``; the gradient is added back per row."""
+def embedding(indices, weight, padding_idx=None):
+    """Rows of ``weight`` picked by integer ``indices``; the gradient is added back per row,
+    except to row ``padding_idx`` (PyTorch's: its lookups pass no gradient)."""
     data = indices.data if isinstance(indices, Tensor) else weight.xp.asarray(indices)
     if data.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got {data.dtype}")
     check_values(_indices_in_range, data, shape=weight.shape)
-    return weight[data]
+    rows = weight[data]
+    if padding_idx is None:
+        return rows
+    padding = ops.constant(data == padding_idx % weight.shape[0])
+    return ops.where(ops.unsqueeze(padding, -1), rows.detach(), rows)
 
 
 def _indices_in_range(indices, shape):

@@ -13,7 +13,8 @@ import builtins
 import numpy as np
 
 from . import backend
-from .tensor import DEFAULT_DTYPE, Op, Tensor, apply, as_tensor, set_grad_enabled
+from .tensor import (DEFAULT_DTYPE, Op, Tensor, apply, as_tensor, check_values,
+                     set_grad_enabled)
 
 
 def primitive(name):
@@ -383,7 +384,7 @@ def expand(x, *sizes):
     if lead < 0:
         raise ValueError(f"expand: {len(sizes)} sizes {sizes} for a tensor of shape {x.shape}")
     shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
-    if any(n < 0 for n in shape) or any(
+    if builtins.any(n < 0 for n in shape) or builtins.any(
             a != 1 and a != b for a, b in zip(x.shape, shape[lead:])):
         raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes}")
     return broadcast_to(x, shape=shape)
@@ -462,13 +463,16 @@ _sum.saves = ()  # the VJP reads no values (in-place check)
 
 
 def _max_vjp(g, out, x, axis, keepdims):
-    """The gradient goes to the maxima, shared equally among ties."""
+    """The gradient goes to the maxima (or minima), shared equally among ties."""
     mask = (_array(x) == _array(_kept(out, x, axis, keepdims))).astype(x.dtype)
     return _kept(g, x, axis, keepdims) * (mask / mask.sum(axis=axis, keepdims=True))
 
 
 _max = primitive("max")(lambda xp, x, axis, keepdims: x.max(axis=axis, keepdims=keepdims))
 defvjp(_max, _max_vjp)
+
+_min = primitive("min")(lambda xp, x, axis, keepdims: x.min(axis=axis, keepdims=keepdims))
+defvjp(_min, _max_vjp)
 
 
 def _axis(axis, dim, name):
@@ -502,12 +506,94 @@ def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     return MaxResult((values, indices))
 
 
-def _argmax_forward(xp, x, axis, keepdims):
-    indices = xp.argmax(x, axis=axis)
-    return (xp.expand_dims(indices, axis) if keepdims else indices).astype(np.int64)
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The smallest value over ``axis``; with ``dim=``, ``(values, indices)`` (see :func:`max`)."""
+    values = _min(x, axis=_norm_axis(_axis(axis, dim, "min")), keepdims=keepdims or keepdim)
+    if dim is None:
+        return values
+    with set_grad_enabled(False):
+        indices = _argmin(x, axis=dim, keepdims=keepdims or keepdim)
+    return MaxResult((values, indices))
 
 
-_argmax = primitive("argmax")(_argmax_forward)  # an op (no gradient): a replay reads anew
+def _arg_forward(find):
+    def forward(xp, x, axis, keepdims):
+        indices = getattr(xp, find)(x, axis=axis)
+        return (xp.expand_dims(indices, axis) if keepdims else indices).astype(np.int64)
+    return forward
+
+
+_argmax = primitive("argmax")(_arg_forward("argmax"))  # an op (no gradient): a replay reads anew
+_argmin = primitive("argmin")(_arg_forward("argmin"))
+
+
+def _arg(op, x, dim, keepdim):
+    """int64 indices of the extreme along ``dim``; ``dim=None``: into the flattened tensor."""
+    if x.numel() == 0:
+        raise ValueError(f"{op.name}: expected a non-empty tensor, got shape {x.shape}")
+    if dim is not None:
+        dim = _dim_index(dim, x.ndim, op.name)
+    with set_grad_enabled(False):
+        return op(x, axis=dim, keepdims=bool(keepdim) and dim is not None)
+
+
+def argmax(x, dim=None, keepdim=False): return _arg(_argmax, x, dim, keepdim)
+def argmin(x, dim=None, keepdim=False): return _arg(_argmin, x, dim, keepdim)
+
+
+def var(x, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None):
+    """sum((x - mean)^2) / (N - correction) over ``dim``; ``correction`` is 1 (Bessel's,
+    ``unbiased=True``, PyTorch's default) or 0, or as given."""
+    dim = _axis(axis, dim, "var")
+    correction = (1 if unbiased else 0) if correction is None else correction
+    count = int(np.prod([x.shape[a] for a in _axes(dim, x.ndim)]))
+    if count - correction <= 0:
+        raise ValueError(f"var: {count} element(s) over dim {dim} of shape {x.shape} with "
+                         f"correction {correction} leave no degrees of freedom")
+    centred = x - mean(x, dim, keepdims=True)
+    return sum(centred * centred, dim, keepdim) / (count - correction)
+
+
+def std(x, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None):
+    """The square root of :func:`var`."""
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis))
+
+
+def norm(x, p=2, dim=None, keepdim=False):
+    """The vector p-norm over ``dim`` (all elements by default): p = 2 (or "fro"),
+    sqrt(sum x^2); p = 1, sum |x|."""
+    if p in (2, "fro"):
+        return sqrt(sum(x * x, _norm_axis(dim), keepdim))
+    if p == 1:
+        return sum(abs(x), _norm_axis(dim), keepdim)
+    raise ValueError(f"norm: p must be 1, 2 or 'fro', got {p!r} (input shape {x.shape})")
+
+
+def _logical_reduce(name, x, dim, keepdim):
+    axis = None if dim is None else _dim_index(dim, x.ndim, name)
+    return constant(getattr(x.xp, name)(x.data.astype(bool), axis=axis, keepdims=keepdim))
+
+
+def all(x, dim=None, keepdim=False):
+    """True where every element over ``dim`` is nonzero (a bool tensor, no gradient)."""
+    return _logical_reduce("all", x, dim, keepdim)
+
+
+def any(x, dim=None, keepdim=False):
+    """True where some element over ``dim`` is nonzero (a bool tensor, no gradient)."""
+    return _logical_reduce("any", x, dim, keepdim)
+
+
+def bitwise(x, y, name):
+    """``&``, ``|`` (``name``: "bitwise_and", "bitwise_or") of bool or integer tensors, or
+    ``~`` (``y`` None, "invert"); no gradient."""
+    like = x if isinstance(x, Tensor) else y
+    inputs = [as_tensor(t, like) for t in ((x,) if y is None else (x, y))]
+    for t in inputs:
+        if t.dtype.kind not in "biu":
+            raise TypeError(f"{name}: needs bool or integer tensors, got "
+                            f"{', '.join(f'{u.shape} {u.dtype}' for u in inputs)}")
+    return constant(getattr(like.xp, name)(*[t.data for t in inputs]))
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
@@ -535,7 +621,7 @@ def _index_arrays(index):
 def _is_basic(index):
     """True for indices made of integers, slices, None and ``...`` (NumPy's basic indexing)."""
     parts = index if type(index) is tuple else (index,)
-    return _BASIC.issuperset(map(type, parts)) or all(
+    return _BASIC.issuperset(map(type, parts)) or builtins.all(
         isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts)
 
 
@@ -574,6 +660,69 @@ _getitem.saves = ()  # the VJP reads no values (in-place check)
 def getitem(x, index):
     """``x[index]`` for integers, slices, ``None``, ``...`` and integer/boolean arrays."""
     return _getitem(x, index=_index_arrays(index))
+
+
+def masked_fill(x, mask, value):
+    """``value`` where the bool ``mask`` (broadcast to ``x``'s shape) holds, else ``x``;
+    the gradient passes where the mask is False."""
+    mask = mask if isinstance(mask, Tensor) else constant(np.asarray(mask))
+    if mask.dtype != bool or not _broadcasts_to(mask.shape, x.shape):
+        raise ValueError(f"masked_fill: mask must be a bool tensor broadcastable to the input's "
+                         f"shape {x.shape}, got {mask.shape} {mask.dtype}")
+    if not isinstance(value, Tensor):
+        value = constant(x.xp.asarray(value, dtype=x.dtype))
+    return where(mask, value, x)
+
+
+def _broadcasts_to(shape, target):
+    return len(shape) <= len(target) and builtins.all(
+        n in (1, m) for n, m in zip(reversed(shape), reversed(target)))
+
+
+def _gather_index(xp, index, dim):
+    """The advanced index that picks ``x[i_0, .., index[i], .., i_n]`` for every position
+    ``i`` of ``index``."""
+    grid = list(xp.ogrid[tuple(slice(n) for n in index.shape)]) if index.ndim else []
+    grid[dim] = index
+    return tuple(grid)
+
+
+_gather = primitive("gather")(lambda xp, x, index: x[index])
+defvjp(_gather, lambda g, out, x, index: unindex(g, index=index, shape=x.shape))  # scatter-add
+_gather.scatter = scatter_add
+_gather.saves = ()  # the VJP reads no values (in-place check)
+
+
+def gather(x, dim, index):
+    """``out[i][j][k] = x[i][index[i][j][k]][k]`` for ``dim=1`` (PyTorch's ``gather``); the
+    gradient is added back into the gathered positions (a scatter-add)."""
+    data = index.data if isinstance(index, Tensor) else x.xp.asarray(index)
+    dim = _dim_index(dim, x.ndim, "gather")
+    if data.dtype.kind not in "iu" or data.ndim != x.ndim or builtins.any(
+            n > m for d, (n, m) in enumerate(zip(data.shape, x.shape)) if d != dim):
+        raise ValueError(f"gather: index must be an integer tensor of the input's rank, no "
+                         f"larger outside dim {dim}; got index {data.shape} {data.dtype} for "
+                         f"input {x.shape}")
+    check_values(_gather_in_range, data, size=x.shape[dim], dim=dim, shape=x.shape)
+    return _gather(x, index=_gather_index(x.xp, data, dim))
+
+
+def _gather_in_range(index, size, dim, shape):
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= size):
+        raise IndexError(f"gather: index values must lie in [0, {size}) along dim {dim} of "
+                         f"input {shape}, got [{int(index.min())}, {int(index.max())}]")
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Axes ``start_dim`` to ``end_dim`` merged into one (PyTorch's ``flatten``)."""
+    if x.ndim == 0:
+        return reshape(x, shape=(1,))
+    start, end = _dim_index(start_dim, x.ndim, "flatten"), _dim_index(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for "
+                         f"shape {x.shape}")
+    merged = int(np.prod(x.shape[start:end + 1]))
+    return reshape(x, shape=x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
 # -- joining and splitting ---------------------------------------------------------------

@@ -231,6 +231,11 @@ class Tensor:
     def __ge__(self, other): return ops.compare(self, other, "greater_equal")
     def __eq__(self, other): return ops.compare(self, other, "equal")
     def __ne__(self, other): return ops.compare(self, other, "not_equal")
+    def __and__(self, other): return ops.bitwise(self, other, "bitwise_and")
+    def __rand__(self, other): return ops.bitwise(other, self, "bitwise_and")
+    def __or__(self, other): return ops.bitwise(self, other, "bitwise_or")
+    def __ror__(self, other): return ops.bitwise(other, self, "bitwise_or")
+    def __invert__(self): return ops.bitwise(self, None, "invert")
     __hash__ = object.__hash__
 
     # -- PyTorch's names (NumPy's ``size`` attribute is ``numel()`` here) ------------------
@@ -280,6 +285,24 @@ class Tensor:
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
         return ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmax(self, dim=None, keepdim=False): return ops.argmax(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return ops.argmin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None):
+        return ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, *, correction=None, axis=None):
+        return ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis)
+
+    def norm(self, p=2, dim=None, keepdim=False): return ops.norm(self, p, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return ops.all(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False): return ops.any(self, dim, keepdim)
+    def flatten(self, start_dim=0, end_dim=-1): return ops.flatten(self, start_dim, end_dim)
+    def masked_fill(self, mask, value): return ops.masked_fill(self, mask, value)
+    def gather(self, dim, index): return ops.gather(self, dim, index)
     def transpose(self, *axes): return ops.transpose(self, *axes)
     T = property(lambda self: ops.transpose(self))
 
