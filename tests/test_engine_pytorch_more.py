@@ -88,6 +88,8 @@ def test_gather_forward_and_scatter_add_gradient():
     for i, j, k in np.ndindex(index.shape):
         reference[i, index[i, j, k], k] += weights.numpy()[i, j, k]
     np.testing.assert_allclose(x.grad.numpy(), reference)
+    (recorded,) = mg.grad([x.gather(1, mg.tensor(index))], [x], [weights], create_graph=True)
+    np.testing.assert_allclose(recorded.numpy(), reference)     # the VJP itself, recorded
     assert gradcheck(lambda t: t.gather(-1, mg.tensor(index[:, :4, :3])), [x])
     with pytest.raises(ValueError, match=r"gather: .*index \(3, 4\) int64 .*\(3, 4, 5\)"):
         x.gather(1, mg.tensor(np.zeros((3, 4), np.int64)))
