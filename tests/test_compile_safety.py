@@ -155,6 +155,7 @@ _SAVES_NOTHING = {   # op -> (input shapes, keyword arguments)
     "add": ([(2, 3), (2, 3)], {}), "sub": ([(2, 3), (2, 3)], {}), "neg": ([(2, 3)], {}),
     "sum": ([(2, 3)], {"axis": 1, "keepdims": False}), "reshape": ([(2, 3)], {"shape": (3, 2)}),
     "transpose": ([(2, 3)], {"axes": (1, 0)}), "getitem": ([(2, 3)], {"index": (slice(0, 1),)}),
+    "gather": ([(2, 3)], {"index": (np.array([[0], [1]]), np.array([[2, 2, 0], [1, 0, 0]]))}),
 }
 
 

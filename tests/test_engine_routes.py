@@ -16,7 +16,7 @@ import minigrad.functional as F
 from minigrad import ops
 from minigrad.tensor import Op
 
-TESTED = {"matmul", "linear", "getitem"}
+TESTED = {"matmul", "linear", "getitem", "gather"}
 
 
 def test_every_op_with_a_second_route_is_tested_here():
@@ -124,6 +124,22 @@ def test_getitem_routes_agree(data):
         for index in picks:
             total = total + (x[index] * 2.0).exp().sum()
         return total.reshape(1)
+
+    assert_routes_agree(fn, [x])
+
+
+@given(data=st.data())
+def test_gather_routes_agree(data):
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    x = leaf(data.draw(arrays(shape)))
+    dim = data.draw(st.integers(0, len(shape) - 1))
+    index_shape = tuple(data.draw(st.integers(1, n)) if d != dim else data.draw(st.integers(1, 5))
+                        for d, n in enumerate(shape))
+    index = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(0, shape[dim] - 1)))
+
+    def fn(x):
+        total = (x * x).sum()                   # x's gradient also comes from another op
+        return (total + (x.gather(dim, index_array(index)) * 2.0).exp().sum()).reshape(1)
 
     assert_routes_agree(fn, [x])
 
