@@ -304,18 +304,28 @@ def run_backward(outputs, output_grads, retain_graph, create_graph, inputs=None)
                 f"backward of {node.op.name} at scope '{node.path}': {exc}. A plain backward "
                 f"runs VJPs on arrays: use operators, reshape/.T/indexing and minigrad.ops "
                 f"functions (ops.exp), not Tensor-only methods or .data") from exc
-        for key, leaf in leaves.items():
-            sums.flush(leaf)
-            g = sums.grads.get(key)
-            if g is None:
-                continue
-            if wanted is not None:
-                if key in wanted:
-                    found[wanted[key]] = g
-            else:
-                g = _as_tensor(g)
-                leaf.grad = g if leaf.grad is None else leaf.grad + g
+        _finish_leaves(sums, leaves, wanted, found, _add_grad)
     return [None if g is None else _as_tensor(g) for g in found]
+
+
+def _add_grad(leaf, g):
+    g = _as_tensor(g)
+    leaf.grad = g if leaf.grad is None else leaf.grad + g
+
+
+def _finish_leaves(sums, leaves, wanted, found, deliver):
+    """Sum each leaf's deferred terms; its gradient goes into ``found`` when ``wanted``
+    (grad()), else to ``deliver(leaf, g)`` (backward(): into ``.grad``)."""
+    for key, leaf in leaves.items():
+        sums.flush(leaf)
+        g = sums.grads.get(key)
+        if g is None:
+            continue
+        if wanted is not None:
+            if key in wanted:
+                found[wanted[key]] = g
+        else:
+            deliver(leaf, g)
 
 
 def _seed(outputs, grads):

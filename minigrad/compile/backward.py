@@ -3,16 +3,11 @@ recorded, in the same order, with the same in-place sums and deferred outer prod
 import numpy as np
 
 from .. import backend
-from ..autograd import CHUNK_BYTES, _as_tensor, _check_unchanged, _walk
+from ..autograd import CHUNK_BYTES, _as_tensor, _check_unchanged, _finish_leaves, _walk
 from ..ops import unbroadcast
 from ..tensor import Tensor, state
 from .kernels import _always, _copy_kernel, _scatter_kernel, _zeros_kernel
 from .plan import _VIEW_OPS
-
-
-def _add_grad(leaf, g):
-    g = _as_tensor(g)
-    leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _iadd(old, g):
@@ -177,16 +172,7 @@ class _Backward:
             for i, p in enumerate(parents):
                 if p.requires_grad and i not in deferred:
                     self.add(p, rec.call(op.vjps[i], ins, kwargs))
-        for key, leaf in leaves.items():
-            self.flush(leaf)
-            g = self.grads.get(key)
-            if g is None:
-                continue
-            if wanted is not None:
-                if key in wanted:
-                    found[wanted[key]] = g
-            else:
-                rec.deliver(leaf, g)
+        _finish_leaves(self, leaves, wanted, found, rec.deliver)
         results = []
         for g in found:
             if g is None:

@@ -5,8 +5,9 @@ import functools
 import numpy as np
 
 from .. import backend
+from ..autograd import _add_grad
 from ..tensor import Tensor, current_scope
-from .backward import _add, _add_grad, _Backward
+from .backward import _add, _Backward
 from .errors import CompileError
 from .kernels import _FORWARD_KERNELS, _operands, _ufunc, _vjp_kernels
 from .plan import (_VIEW_OPS, Plan, _as_array, _byte_bounds, _Desc, _has_slot, _Slot, _View,
