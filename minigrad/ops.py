@@ -495,25 +495,24 @@ class MaxResult(tuple):
     indices = property(lambda self: self[1])
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
-    """The largest value over ``axis`` (NumPy). With ``dim=`` (PyTorch), the pair
-    ``(values, indices)``; the indices carry no gradient."""
-    values = _max(x, axis=_norm_axis(_axis(axis, dim, "max")), keepdims=keepdims or keepdim)
+def _extreme(reduce, arg, name, x, axis, keepdims, dim):
+    values = reduce(x, axis=_norm_axis(_axis(axis, dim, name)), keepdims=keepdims)
     if dim is None:
         return values
     with set_grad_enabled(False):
-        indices = _argmax(x, axis=dim, keepdims=keepdims or keepdim)
+        indices = arg(x, axis=dim, keepdims=keepdims)
     return MaxResult((values, indices))
+
+
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
+    """The largest value over ``axis`` (NumPy). With ``dim=`` (PyTorch), the pair
+    ``(values, indices)``; the indices carry no gradient."""
+    return _extreme(_max, _argmax, "max", x, axis, keepdims or keepdim, dim)
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=False):
     """The smallest value over ``axis``; with ``dim=``, ``(values, indices)`` (see :func:`max`)."""
-    values = _min(x, axis=_norm_axis(_axis(axis, dim, "min")), keepdims=keepdims or keepdim)
-    if dim is None:
-        return values
-    with set_grad_enabled(False):
-        indices = _argmin(x, axis=dim, keepdims=keepdims or keepdim)
-    return MaxResult((values, indices))
+    return _extreme(_min, _argmin, "min", x, axis, keepdims or keepdim, dim)
 
 
 def _arg_forward(find):
