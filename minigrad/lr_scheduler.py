@@ -13,8 +13,8 @@ class LRScheduler:
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self.step()
+        self.last_epoch = last_epoch + 1       # the first step: the closed form
+        self._set_closed_form()
 
     def lr_at(self, base_lr, epoch):
         raise NotImplementedError(f"{type(self).__name__}.lr_at")
@@ -25,11 +25,12 @@ class LRScheduler:
 
     def step(self):
         self.last_epoch += 1
-        first = not getattr(self, "_stepped", False)
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = (self.lr_at(base, self.last_epoch) if first else
-                           self.next_lr(group["lr"], base, self.last_epoch))
-        self._stepped = True
+            group["lr"] = self.next_lr(group["lr"], base, self.last_epoch)
+
+    def _set_closed_form(self):
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = self.lr_at(base, self.last_epoch)
 
     def get_last_lr(self):
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -40,8 +41,7 @@ class LRScheduler:
     def load_state_dict(self, state):
         self.last_epoch = int(state["last_epoch"])
         self.base_lrs = [float(lr) for lr in state["base_lrs"]]
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self.lr_at(base, self.last_epoch)
+        self._set_closed_form()
 
 
 class StepLR(LRScheduler):
