@@ -249,86 +249,72 @@ class Trainer:
     # -- one step ----------------------------------------------------------------------
     def compute_gradients(self, inputs, targets):
         """Forward and backward over one batch, in chunks of ``tbptt`` steps, leaving the
-        gradients of the mean loss in ``.grad``. Returns (loss, final state). Raises
-        TrainingDiverged if the loss is not finite."""
-        if self.compiled is not None:
-            return self._compiled_gradients(inputs, targets)
-        model = self.model
-        model.train()
-        steps = inputs.shape[0]
-        chunk = self.tbptt or steps
-        self.optimizer.zero_grad()
-        state = self.carry if self.carry_state else None
-        total = 0.0
-        for start in range(0, steps, chunk):
-            stop = min(start + chunk, steps)
-            piece_in = inputs if chunk >= steps else inputs[start:stop]
-            piece_out = targets if chunk >= steps else targets[start:stop]
-            recording = recording_unrolls() if self.jacobian_weight else \
-                contextlib.nullcontext()
-            with mg.scope(f"chunk={start // chunk}"), recording as unrolls:
-                loss, state = model.loss(piece_in, piece_out, state)
-            value = loss.item()
-            if not math.isfinite(value):
-                self.optimizer.zero_grad()
-                raise TrainingDiverged(f"loss is {value} at step {self.step + 1}; stopped "
-                                       f"before updating the parameters")
-            weight = (stop - start) / steps
-            objective = loss * weight
-            if self.jacobian_weight:
-                objective = objective + penalty_of(loss, unrolls) * \
-                    (self.jacobian_weight * weight)
-            objective.backward()
-            total += value * weight
-            state = detach_state(state)
-        return total, state
-
-    def _forward_backward(self, inputs, targets, state):
-        """Forward and backward of every chunk, with no Python work that reads values:
-        what :func:`minigrad.compile` captures. Returns the chunks' losses and the final
-        state."""
-        steps = inputs.shape[0]
-        chunk = self.tbptt or steps
-        losses = []
-        for start in range(0, steps, chunk):
-            stop = min(start + chunk, steps)
-            piece_in = inputs if chunk >= steps else inputs[start:stop]
-            piece_out = targets if chunk >= steps else targets[start:stop]
-            with mg.scope(f"chunk={start // chunk}"):
-                loss, state = self.model.loss(piece_in, piece_out, state)
-            (loss * ((stop - start) / steps)).backward()
-            losses.append(loss)
-            state = detach_state(state)
-        return losses, state
-
-    def _compiled_gradients(self, inputs, targets):
-        """:meth:`compute_gradients` through the compiled step; the losses are checked
-        after the backward (the parameters are not yet updated)."""
+        gradients of the mean loss in ``.grad``: through the compiled step when there is
+        one, else eagerly. Returns (loss, final state). Raises TrainingDiverged if the loss
+        is not finite (the gradients are then zeroed)."""
         self.model.train()
         self.optimizer.zero_grad()
         state = self.carry if self.carry_state else None
-        try:
-            losses, state = self.compiled(inputs, targets, state)
-        except mg.CompileMismatch as exc:
-            self.log(f"the compiled step differs from the eager one, training eagerly from "
-                     f"here on ({exc})")
-            self.compiled = None
-            return self.compute_gradients(inputs, targets)
-        except mg.CompileError as exc:     # refused at capture, before any replay
-            self.log(f"this step cannot be compiled, training eagerly ({exc})")
-            self.compiled = None
-            return self.compute_gradients(inputs, targets)
-        steps = inputs.shape[0]
-        chunk = self.tbptt or steps
+        if self.compiled is None:
+            losses, state = self._forward_backward(inputs, targets, state)
+        else:
+            try:
+                losses, state = self.compiled(inputs, targets, state)
+            except mg.CompileMismatch as exc:
+                self.log(f"the compiled step differs from the eager one, training eagerly "
+                         f"from here on ({exc})")
+                self.compiled = None
+                return self.compute_gradients(inputs, targets)
+            except mg.CompileError as exc:     # refused at capture, before any replay
+                self.log(f"this step cannot be compiled, training eagerly ({exc})")
+                self.compiled = None
+                return self.compute_gradients(inputs, targets)
         total = 0.0
-        for start, loss in zip(range(0, steps, chunk), losses):
-            value = loss.item()
-            if not math.isfinite(value):
-                self.optimizer.zero_grad()
-                raise TrainingDiverged(f"loss is {value} at step {self.step + 1}; stopped "
-                                       f"before updating the parameters")
-            total += value * ((min(start + chunk, steps) - start) / steps)
+        for (_, _, _, weight), loss in zip(self._chunks(inputs.shape[0]), losses):
+            total += self._finite(loss) * weight
         return total, state
+
+    def _chunks(self, steps):
+        """(index, start, stop, weight) of each chunk of ``tbptt`` steps (one chunk with
+        full BPTT); ``weight`` = (stop - start) / steps, its share of the mean loss."""
+        chunk = self.tbptt or steps
+        for index, start in enumerate(range(0, steps, chunk)):
+            stop = min(start + chunk, steps)
+            yield index, start, stop, (stop - start) / steps
+
+    def _finite(self, loss):
+        """The loss's value; TrainingDiverged (gradients zeroed) if it is NaN or Inf."""
+        value = loss.item()
+        if not math.isfinite(value):
+            self.optimizer.zero_grad()
+            raise TrainingDiverged(f"loss is {value} at step {self.step + 1}; stopped "
+                                   f"before updating the parameters")
+        return value
+
+    def _forward_backward(self, inputs, targets, state):
+        """Forward and backward of every chunk: what :func:`minigrad.compile` captures, so
+        with no Python work that reads values unless the regularizer is on (it runs
+        eagerly, and needs a finite loss). Returns the chunks' losses and the final
+        state."""
+        steps = inputs.shape[0]
+        losses = []
+        for index, start, stop, weight in self._chunks(steps):
+            whole = stop - start == steps
+            piece_in = inputs if whole else inputs[start:stop]
+            piece_out = targets if whole else targets[start:stop]
+            recording = recording_unrolls() if self.jacobian_weight else \
+                contextlib.nullcontext()
+            with mg.scope(f"chunk={index}"), recording as unrolls:
+                loss, state = self.model.loss(piece_in, piece_out, state)
+            objective = loss * weight
+            if self.jacobian_weight:
+                self._finite(loss)
+                objective = objective + penalty_of(loss, unrolls) * \
+                    (self.jacobian_weight * weight)
+            objective.backward()
+            losses.append(loss)
+            state = detach_state(state)
+        return losses, state
 
     def train_step(self, inputs, targets):
         """One update: gradients (full or truncated BPTT), clipping, optimizer step.

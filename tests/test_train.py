@@ -261,7 +261,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path):
         return stream_batch(data, step, 2, 5)
 
     trainer = Trainer(model, batches, progress=False, checkpoint=path, checkpoint_every=2)
-    with pytest.raises(TrainingDiverged, match="at step 4"):
+    with pytest.raises(TrainingDiverged, match="loss is nan at step 4"):
         trainer.fit(10)
     assert trainer.step == 3
     arrays, _ = read_checkpoint(path)
