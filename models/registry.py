@@ -1,8 +1,8 @@
 """The one registry of recurrent cells by name, for every tool that takes a cell's name
 (``minigrad train``, ``render``, ``check``, ``gradflow``, the experiments).
 
-Each cell has exactly one name: the class name without ``Cell``, in snake case. Every entry
-is built as ``CELLS[name](input_size, hidden_size)``.
+Each cell has exactly one name, its ``kind``: the class name without ``Cell``, in snake
+case. Every entry is built as ``CELLS[name](input_size, hidden_size)``.
 """
 from .coupled import CoupledLSTMCell
 from .deep_transition import DeepTransitionRNNCell
@@ -13,28 +13,21 @@ from .lstm import LSTMCell
 from .peephole import PeepholeLSTMCell
 from .rnn import RNNCell
 
-CELLS = {
-    "rnn": RNNCell,
-    "lstm": LSTMCell,
-    "gru": GRUCell,
-    "peephole_lstm": PeepholeLSTMCell,
-    "coupled_lstm": CoupledLSTMCell,
-    "leaky_rnn": LeakyRNNCell,
-    "jordan_rnn": JordanRNNCell,
-    "deep_transition_rnn": DeepTransitionRNNCell,
-}
+CELLS = {cls.kind: cls for cls in (RNNCell, LSTMCell, GRUCell, PeepholeLSTMCell,
+                                   CoupledLSTMCell, LeakyRNNCell, JordanRNNCell,
+                                   DeepTransitionRNNCell)}
+"""Name -> cell class; the name is the class's ``kind`` (also its scope in every graph)."""
 
-#: names that checkpoints written before this registry store in their config
-_FORMER_NAMES = {"peepholelstm": "peephole_lstm", "coupledlstm": "coupled_lstm",
-                 "leakyrnn": "leaky_rnn", "jordanrnn": "jordan_rnn",
-                 "deeptransitionrnn": "deep_transition_rnn"}
+#: names that checkpoints written before this registry store in their config: the same
+#: without underscores
+_FORMER_NAMES = {name.replace("_", ""): name for name in CELLS if "_" in name}
 
 
 def cell_name(cls):
     """The registry name of a cell class (KeyError for a class that is not registered)."""
-    for name, registered in CELLS.items():
-        if registered is cls:
-            return name
+    name = getattr(cls, "kind", None)
+    if CELLS.get(name) is cls:
+        return name
     raise KeyError(f"{cls.__name__} is not in the cell registry")
 
 
