@@ -167,6 +167,23 @@ def _initial_state(box, graph, grid, consumers, places, targets):
     return None
 
 
+def _reach(free, links, picture, grid, end, pick):
+    """Free box id -> the row of the steps it reaches through ``links`` (its out-lines: what
+    it feeds, transitively; its in-lines: what feeds it), ``pick`` of the rows when several."""
+    reached = {}
+    for box in free:
+        rows = []
+        for line in links.get(box.id, []):
+            other = picture.boxes[end(line)]
+            if other.role in (STEP, DELAY):
+                rows.append(grid.frames[other.frame].row)
+            elif other.id in reached:
+                rows.append(reached[other.id])
+        if rows:
+            reached[box.id] = pick(rows)
+    return reached
+
+
 def _roles(graph, picture, grid):
     consumers = _consumers(graph)
     places, targets = _recurrent_targets(graph)
@@ -176,29 +193,8 @@ def _roles(graph, picture, grid):
         ins.setdefault(line.target, []).append(line)
     free = [b for b in picture.boxes.values() if b.role == ""]
     free.sort(key=lambda b: min(b.members) if b.members else 0)
-    # what feeds the steps, transitively: row = the lowest row it reaches
-    feeds = {}
-    for box in reversed(free):
-        rows = []
-        for line in outs.get(box.id, []):
-            target = picture.boxes[line.target]
-            if target.role in (STEP, DELAY):
-                rows.append(grid.frames[target.frame].row)
-            elif line.target in feeds:
-                rows.append(feeds[line.target])
-        if rows:
-            feeds[box.id] = min(rows)
-    fed = {}
-    for box in free:
-        rows = []
-        for line in ins.get(box.id, []):
-            source = picture.boxes[line.source]
-            if source.role in (STEP, DELAY):
-                rows.append(grid.frames[source.frame].row)
-            elif line.source in fed:
-                rows.append(fed[line.source])
-        if rows:
-            fed[box.id] = max(rows)
+    feeds = _reach(reversed(free), outs, picture, grid, lambda line: line.target, min)
+    fed = _reach(free, ins, picture, grid, lambda line: line.source, max)
     marked = set()
     for box in free:
         if box.kind not in (STATE, PARAMETER) and box.id in feeds:
@@ -257,7 +253,7 @@ def _markers(graph, picture, grid):
     """Put an ``x_t`` box under each step for what it reads from a sequence computed outside
     the steps, and a ``y_t`` box above it for what it hands to one."""
     boxes, lines = picture.boxes, []
-    made = {}
+    made, into = {}, {}
 
     def marker(key, role, frame, t, label):
         if key not in made:
@@ -270,12 +266,11 @@ def _markers(graph, picture, grid):
         every line that passes it, and one out of it."""
         if m.id not in boxes:
             boxes[m.id] = m
-            lines.append(Line(a.id, m.id, line.kind, "", 0, set(line.sources),
-                              set(line.pairs)))
+            into[m.id] = Line(a.id, m.id, line.kind, "", 0, set(line.sources), set(line.pairs))
+            lines.append(into[m.id])
         else:
-            into = next(x for x in lines if x.target == m.id)
-            into.sources |= line.sources
-            into.pairs |= line.pairs
+            into[m.id].sources |= line.sources
+            into[m.id].pairs |= line.pairs
         lines.append(Line(m.id, b.id, line.kind, "", 0, set(line.sources), set(line.pairs)))
 
     per_step_sources = {}
@@ -309,16 +304,19 @@ def _layer_to_layer(picture, grid):
     draw that as one short edge per step, y_t straight up into x_t, instead of a bus out to the
     stacked sequence and back."""
     boxes = picture.boxes
-    inputs = {(b.frame, b.t): b for b in boxes.values() if b.role == INPUT_MARK}
+    inputs = {}
+    for b in boxes.values():
+        if b.role == INPUT_MARK:
+            frame = grid.frames[b.frame]
+            inputs[(frame.row, frame.column(b.t))] = b
     replaced, kept = {}, []
     for line in picture.lines:
         a, b = boxes[line.source], boxes[line.target]
         if a.role == OUTPUT_MARK and b.role == BEFORE and b.row > grid.frames[a.frame].row:
             column = grid.frames[a.frame].column(a.t)
-            partner = [m for (frame, t), m in inputs.items()
-                       if grid.frames[frame].row == b.row and grid.frames[frame].column(t) == column]
+            partner = inputs.get((b.row, column))
             if partner:
-                kept.append(Line(a.id, partner[0].id, line.kind, "", 0, set(line.sources),
+                kept.append(Line(a.id, partner.id, line.kind, "", 0, set(line.sources),
                                  set(line.pairs)))
                 replaced.setdefault(b.id, a)
                 continue
