@@ -74,6 +74,17 @@ def s_curve(a, b, vertical=True):
     return [a, (mid, a[1]), (mid, b[1]), b]
 
 
+def _samples(points, steps):
+    """Points at s = n/16 (n in ``steps``) along each cubic piece of the bezier ``points``."""
+    for k in range(0, len(points) - 3, 3):
+        p0, p1, p2, p3 = points[k:k + 4]
+        for n in steps:
+            s = n / 16
+            a, b, c, d = (1 - s) ** 3, 3 * s * (1 - s) ** 2, 3 * s * s * (1 - s), s ** 3
+            yield (a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                   a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1])
+
+
 def _top(n):
     return (n[0], n[1] + n[3] / 2)
 
@@ -91,15 +102,15 @@ def _right(n):
 
 
 # -- inside one step ----------------------------------------------------------------------
-def _longest(order, preds):
+def _longest(order, preds, limit=None):
     """item -> length of the longest chain of ``preds`` that ends in it (whatever the order
-    of ``order``; a cycle stops growing after len(order) passes)."""
+    of ``order``; a cycle stops growing after len(order) passes, or at ``limit``)."""
     level = {item: 0 for item in order}
     for _ in range(len(order)):
         changed = False
         for item in order:
             new = 1 + max((level[p] for p in preds.get(item, ()) if p in level), default=-1)
-            if new > level[item]:
+            if new > level[item] and (limit is None or new < limit):
                 level[item], changed = new, True
         if not changed:
             break
@@ -119,15 +130,7 @@ def layered(ids, edges, group_of, sizes, clusters):
     for s, t in edges:
         if group_of[s] != group_of[t]:
             gpreds.setdefault(group_of[t], set()).add(group_of[s])
-    glevel = {g: 0 for g in groups}
-    for _ in range(len(groups)):
-        changed = False
-        for g in groups:
-            new = 1 + max((glevel[p] for p in gpreds.get(g, ()) if p in glevel), default=-1)
-            if new > glevel[g] and new < len(groups):
-                glevel[g], changed = new, True
-        if not changed:
-            break
+    glevel = _longest(groups, gpreds, limit=len(groups))
     geometry = {}
     for g in groups:
         inner = {i: [p for p in preds.get(i, ()) if group_of.get(p) == g] for i in members[g]}
@@ -595,8 +598,8 @@ class Layouter:
                 r = fb.row
                 lanes = (self.in_lanes if b.role == INPUT_MARK else self.param_lanes)[r]
                 ys = self.rows[r]["in_lane_y" if b.role == INPUT_MARK else "param_lane_y"]
-                lane_y = ys[lanes.index(a.id)]
                 k = lanes.index(a.id)
+                lane_y = ys[k]
                 # parameters come up into the left of the box, clear of x_t on its right
                 drop_x = nb[0] - (0 if b.role == INPUT_MARK else min(nb[2] / 2 - 4, 4 + 5 * k))
                 end = (drop_x, nb[1] - nb[3] / 2)
@@ -626,8 +629,8 @@ class Layouter:
                 routes[i] = polyline([_top(na), _bottom(nb)])
             elif a.role == OUTPUT_MARK:
                 r = fa.row
-                lane_y = self.rows[r]["out_lane_y"][self.out_lanes[r].index(b.id)]
                 k = self.out_lanes[r].index(b.id)
+                lane_y = self.rows[r]["out_lane_y"][k]
                 if nb[0] - nb[2] / 2 > self.column_x[-1][1]:
                     dx = nb[0] - nb[2] / 2 - 14 - 5 * k
                     routes[i] = polyline([_top(na), (na[0], lane_y), (dx, lane_y),
@@ -667,7 +670,7 @@ class Layouter:
                   and self.band_left[b.id][0] > self.band_left[a.id][0]):
                 # into the margin of a row above: out by the left, up in the gap under that
                 # row's margin, then into the box from below
-                k = sum(1 for j in range(i) if picture.lines[j].source == a.id)
+                k = self.outs[a.id].index(i)
                 side_x = self.band_left[a.id][1] - 8 - 5 * k
                 gap_y = self.rows[self.band_left[b.id][0]]["base"] - ROW_GAP / 2 + 4 * k
                 routes[i] = polyline([_left(na), (side_x, na[1]), (side_x, gap_y),
@@ -685,33 +688,17 @@ class Layouter:
 
     def _crosses(self, points):
         rects = self._label_rects()
-        for k in range(0, len(points) - 3, 3):
-            p0, p1, p2, p3 = points[k:k + 4]
-            for n in range(17):
-                s = n / 16
-                a, b, c, d = (1 - s) ** 3, 3 * s * (1 - s) ** 2, 3 * s * s * (1 - s), s ** 3
-                x = a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0]
-                y = a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]
-                if any(r[0] <= x <= r[2] and r[1] <= y <= r[3] for r in rects):
-                    return True
-        return False
+        return any(r[0] <= x <= r[2] and r[1] <= y <= r[3]
+                   for x, y in _samples(points, range(17)) for r in rects)
 
     def _hits(self, points, na, nb, step):
         """How many samples of the path ``points`` lie in a box of ``step`` other than its
         ends."""
         boxes = [n for b, n in self.layout.nodes.items() if n is not na and n is not nb
                  and step in self.layout.box_clusters.get(b, ())]
-        hits = 0
-        for k in range(0, len(points) - 3, 3):
-            p0, p1, p2, p3 = points[k:k + 4]
-            for n in range(1, 16):
-                s = n / 16
-                a, b, c, d = (1 - s) ** 3, 3 * s * (1 - s) ** 2, 3 * s * s * (1 - s), s ** 3
-                x = a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0]
-                y = a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]
-                hits += any(abs(x - bx) < bw / 2 - 2 and abs(y - by) < bh / 2 - 2
-                            for bx, by, bw, bh in boxes)
-        return hits
+        return sum(any(abs(x - bx) < bw / 2 - 2 and abs(y - by) < bh / 2 - 2
+                       for bx, by, bw, bh in boxes)
+                   for x, y in _samples(points, range(1, 16)))
 
     def _clear(self, first, na, nb, step):
         """``first``, or the first of a few other paths from ``na`` to ``nb`` that crosses no
@@ -794,10 +781,9 @@ class Layouter:
         r = frame.row
         k = self.loops[r].index(i)
         lane_y = self.rows[r]["loop_lane_y"][k]
-        rect = self.step_rects[(nb and self.picture.boxes[self.picture.lines[i].target].frame,
-                                self.picture.boxes[self.picture.lines[i].target].t)] \
-            if self.picture.boxes[self.picture.lines[i].target].role == STEP else None
-        rect = rect or self.step_rects[(a.frame, a.t)]
+        target = self.picture.boxes[self.picture.lines[i].target]
+        rect = self.step_rects[(target.frame, target.t) if target.role == STEP
+                               else (a.frame, a.t)]
         if frame.reverse:
             out_x, in_x = na[0] - 8 - 5 * k - 8, rect[2] + 8 + 5 * k
             start, end = _left(na), _right(nb)
@@ -891,10 +877,8 @@ class Layouter:
 
 
 def _fix(points):
-    """Drop repeated joints so the bezier list keeps 3n+1 points."""
-    out = [points[0]]
-    for p in points[1:]:
-        out.append(p)
+    """Pad with repeated joints so the bezier list keeps 3n+1 points."""
+    out = list(points)
     while (len(out) - 1) % 3:
         out.insert(-1, out[-2])
     return out
