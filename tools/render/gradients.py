@@ -47,12 +47,6 @@ def node_gradients(graph, loss=None):
     return {node.index: g.data for node, g in zip(nodes, grads) if g is not None}
 
 
-def gradient_norms(graph, loss=None):
-    """graph index -> ||dL/d tensor|| (float)."""
-    return {i: float(np.sqrt((_array(g) ** 2).sum()))
-            for i, g in node_gradients(graph, loss).items()}
-
-
 def edge_gradients(graph, grads):
     """(parent index, child index) -> the VJP array the child sends to that parent."""
     flows = {}

@@ -49,9 +49,6 @@ class Grid:
     columns: int
     all_steps: dict
 
-    def frame_of(self, box):
-        return None if box.frame is None else self.frames.get(box.frame)
-
 
 def _frames(graph, picture):
     """frame key -> Frame, in order of first appearance; directions and chains from the graph."""
