@@ -6,14 +6,19 @@ what it carries from where to where; in the backward view both add the gradient 
 import numpy as np
 
 
+def value_stats(values):
+    """``min .. max .. mean ..`` of a float64 array, for a tooltip."""
+    if values.size == 0:
+        return "empty"
+    return f"min {values.min():.3g}  max {values.max():.3g}  mean {values.mean():.3g}"
+
+
 def _stats(tensor):
     try:
         values = np.asarray(tensor.numpy(), dtype=np.float64)
     except (TypeError, ValueError):
         return ""
-    if values.size == 0:
-        return "empty"
-    return f"min {values.min():.3g}  max {values.max():.3g}  mean {values.mean():.3g}"
+    return value_stats(values)
 
 
 def describe_node(node, norms=None):

@@ -14,6 +14,7 @@ import numpy as np
 
 from .graph import INPUT, PARAMETER
 from .grid import INPUT_MARK, STEP
+from .hover import value_stats
 from .layout import Layout, polyline, s_curve
 from .picture import DATA, STATE_VALUE, Box, Line, Picture
 
@@ -53,8 +54,7 @@ def tcn_levels(graph):
 
 def _row_stats(tensor, t):
     values = np.asarray(tensor.numpy()[t], dtype=np.float64)
-    return (f"shape {tuple(values.shape)}, {tensor.dtype}\nmin {values.min():.3g}  "
-            f"max {values.max():.3g}  mean {values.mean():.3g}")
+    return f"shape {tuple(values.shape)}, {tensor.dtype}\n{value_stats(values)}"
 
 
 def tcn_picture(graph, levels, folded=False):
