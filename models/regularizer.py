@@ -28,7 +28,6 @@ to 1e-20 gives its true ratio instead of one swamped by rounding.
 """
 import contextlib
 
-import numpy as np
 
 import minigrad as mg
 
@@ -95,18 +94,18 @@ def pascanu_penalty(unrolls, signals, eps=1e-30):
     total = None
     for chain, chain_signals in zip(chains, signals):
         for x, x_next, g in zip(chain[:-1], chain[1:], chain_signals):
-            signal = g.numpy().astype(np.float64)
-            upstream = np.sqrt((signal ** 2).sum(axis=1))
+            xp = x_next.xp
+            signal = xp.asarray(g.data).astype(xp.float64)
+            upstream = xp.sqrt((signal ** 2).sum(axis=1))
             alive = upstream > 0
             if not alive.any():
                 continue
-            direction = signal / np.where(alive, upstream, 1.0)[:, None]
+            direction = signal / xp.where(alive, upstream, 1.0)[:, None]
             with mg.scope("pascanu_penalty"):
                 back, = mg.grad(x_next, [x], create_graph=True, allow_unused=True,
-                                grad_outputs=mg.Tensor(x_next.xp.asarray(
-                                    direction.astype(x_next.dtype))))
+                                grad_outputs=mg.Tensor(direction.astype(x_next.dtype)))
                 ratio = ((back * back).sum(axis=1) + eps).sqrt()
-                weights = mg.Tensor(x_next.xp.asarray((alive / alive.sum()).astype(back.dtype)))
+                weights = mg.Tensor((alive / alive.sum()).astype(back.dtype))
                 term = (((ratio - 1) ** 2) * weights).sum()
             total = term if total is None else total + term
     if total is None:
