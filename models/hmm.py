@@ -108,7 +108,10 @@ class HMM:
 
     def forward(self, observations):
         """Scaled forward variables â (T, B, K) and scales c (T, B): c_t = p(x_t | x_{<t})."""
-        x = self._observations(observations)
+        return self._forward(self._observations(observations))[:2]
+
+    def _forward(self, x):
+        """:meth:`forward` of checked observations, and the B[:, x_t] (T, B, K) it used."""
         likelihoods = np.ascontiguousarray(self.emission.T)[x]          # B[:, x_t]: (T, B, K)
         alphas = np.empty_like(likelihoods)
         scales = np.empty(x.shape)
@@ -122,7 +125,7 @@ class HMM:
                 raise ValueError(f"HMM: sequence {b} has probability 0 at time step {t} "
                                  f"(symbol {x[t, b]})")
             alphas[t] = alpha / scales[t][:, None]
-        return alphas, scales
+        return alphas, scales, likelihoods
 
     def log_likelihood(self, observations):
         """log p(x_1..x_T) of each sequence (B,), in nats."""
@@ -138,8 +141,7 @@ class HMM:
         (K, K) and of state k emitting v (K, V), summed over the batch, and the total
         log-likelihood."""
         x = self._observations(observations)
-        alphas, scales = self.forward(x)
-        likelihoods = np.ascontiguousarray(self.emission.T)[x]
+        alphas, scales, likelihoods = self._forward(x)
         backwards = np.ascontiguousarray(self.transition.T)
         betas = np.empty_like(alphas)
         betas[-1] = 1.0
