@@ -117,16 +117,18 @@ def _as_tensor(g):
 CHUNK_BYTES = 1 << 24
 
 
-def _chunks(pairs):
+def _chunks(pairs, array_of=None):
     """Consecutive runs of ``pairs``, each at most ``CHUNK_BYTES`` in all (a larger pair is
-    a run of its own)."""
+    a run of its own); ``array_of`` maps a pair's items to arrays (a capture's registers)."""
     run, size = [], 0
     for a, b in pairs:
-        if run and size + a.nbytes + b.nbytes > CHUNK_BYTES:
+        nbytes = a.nbytes + b.nbytes if array_of is None else \
+            array_of(a).nbytes + array_of(b).nbytes
+        if run and size + nbytes > CHUNK_BYTES:
             yield run
             run, size = [], 0
         run.append((a, b))
-        size += a.nbytes + b.nbytes
+        size += nbytes
     yield run
 
 

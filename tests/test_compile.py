@@ -358,3 +358,11 @@ def test_replay_on_the_gpu_matches_eager(rng):
             t.to("cupy") for t in make(r)), rng)
     finally:
         mg.set_backend("numpy")
+
+
+def test_a_replay_sums_a_weight_in_the_chunks_eager_backward_uses(monkeypatch, rng):
+    """CHUNK_BYTES splits the deferred a^T b sums of both backwards alike (200 bytes: one
+    time step per chunk), so the replay still matches eager bit for bit."""
+    monkeypatch.setattr(mg.autograd, "CHUNK_BYTES", 200)
+    model = models.ManyToMany(CELLS["lstm"](3, 4), 5)
+    compare_with_eager(model, sequence_step(model), sequence_inputs(6, 2, 3, 5), rng)

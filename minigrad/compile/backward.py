@@ -3,7 +3,7 @@ recorded, in the same order, with the same in-place sums and deferred outer prod
 import numpy as np
 
 from .. import backend
-from ..autograd import CHUNK_BYTES, _as_tensor, _check_unchanged, _finish_leaves, _walk
+from ..autograd import _as_tensor, _check_unchanged, _chunks, _finish_leaves, _walk
 from ..ops import unbroadcast
 from ..tensor import Tensor, state
 from .kernels import _always, _copy_kernel, _scatter_kernel, _zeros_kernel
@@ -100,7 +100,7 @@ class _Backward:
         else:
             xp = backend.get_array_module(rec.values[pairs[0][1]])
             parts = []
-            for chunk in _chunk_slots(pairs, rec.values):
+            for chunk in _chunks(pairs, rec.values.__getitem__):
                 a = [p[0] for p in chunk]
                 b = [p[1] for p in chunk]
                 parts.append(rec.call(_stacked_product(len(chunk), xp), a + b))
@@ -187,16 +187,3 @@ class _Backward:
             rec.keep.append(t)
             results.append(t)
         return results
-
-
-def _chunk_slots(pairs, values):
-    """:func:`minigrad.autograd._chunks` over registers."""
-    run, size = [], 0
-    for a, b in pairs:
-        nbytes = values[a].nbytes + values[b].nbytes
-        if run and size + nbytes > CHUNK_BYTES:
-            yield run
-            run, size = [], 0
-        run.append((a, b))
-        size += nbytes
-    yield run
