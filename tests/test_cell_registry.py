@@ -1,19 +1,13 @@
 """One name per cell: ``models.CELLS`` is what train, render, check, gradflow and the
 experiments accept, and a name outside it is refused with the registry's names listed."""
 import pytest
+from helpers import run_cli
 
 import models
 from models.registry import canonical_cell_name, cell_name
 from tools import cli
 from tools.checks.strategies import CELL_KINDS
 from tools.render import examples
-
-
-def main(argv):
-    try:
-        return cli.main(argv)
-    except SystemExit as exit_info:
-        return exit_info.code
 
 
 def _registered_class(obj):
@@ -68,7 +62,7 @@ def test_other_names_are_refused_listing_the_registry(tmp_path, capsys, old):
         ["gradflow", "--cells", old, "-o", str(tmp_path / "a.svg")],
     ]
     for argv in commands:
-        assert main(argv) == 2, argv
+        assert run_cli(argv) == 2, argv
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1, err
         assert "peephole_lstm" in err and "coupled_lstm" in err, err

@@ -3,15 +3,9 @@ status 2, no traceback) for a bad number instead of a crash or a silent default.
 import argparse
 
 import pytest
+from helpers import run_cli
 
 from tools import cli
-
-
-def main(argv):
-    try:
-        return cli.main(argv)
-    except SystemExit as exit_info:
-        return exit_info.code
 
 
 def _parsers(parser):
@@ -58,7 +52,7 @@ BAD_NUMBERS = [
 @pytest.mark.parametrize("argv,option", BAD_NUMBERS)
 def test_bad_number_is_one_argparse_error(tmp_path, monkeypatch, capsys, argv, option):
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 2
+    assert run_cli(argv) == 2
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
@@ -85,7 +79,7 @@ def test_every_file_error_is_one_line(tmp_path, capsys, command, argv):
     (tmp_path / "plain").write_text("a file, not a folder")
     (tmp_path / "folder").mkdir()
     (tmp_path / "folder.svg").mkdir()
-    assert main(argv(tmp_path)) == 2
+    assert run_cli(argv(tmp_path)) == 2
     err = capsys.readouterr().err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err

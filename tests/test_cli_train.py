@@ -4,19 +4,11 @@ import os
 
 import numpy as np
 import pytest
+from helpers import run_cli
 
 from models.train import read_checkpoint
-from tools import cli
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 12
-
-
-def main(argv):
-    """The exit status of ``minigrad argv...``, whether returned or raised by argparse."""
-    try:
-        return cli.main(argv)
-    except SystemExit as exit_info:
-        return exit_info.code
 
 
 @pytest.fixture
@@ -27,7 +19,7 @@ def text_file(tmp_path):
 
 
 def train(text_file, out, *extra):
-    return main(["train", "charlm", "--data", str(text_file), "--hidden", "8",
+    return run_cli(["train", "charlm", "--data", str(text_file), "--hidden", "8",
                  "--embedding", "4", "--seq-len", "8", "--batch", "4", "--steps", "3",
                  "--validate-every", "2", "--quiet", "--out", str(out), *extra])
 
@@ -55,11 +47,11 @@ def test_train_then_sample(checkpoint, capsys):
     assert config["model"] == "charlm" and config["hidden_size"] == 8
     assert "".join(config["vocabulary"]) == "".join(sorted(set(TEXT)))
     assert any(key.startswith("optim.") for key in arrays)
-    assert main(["sample", str(checkpoint), "--prefix", "the ", "-n", "25",
+    assert run_cli(["sample", str(checkpoint), "--prefix", "the ", "-n", "25",
                  "--temperature", "0.5", "--seed", "1"]) == 0
     first = capsys.readouterr().out.rstrip("\n")
     assert first.startswith("the ") and len(first) == 4 + 25
-    main(["sample", str(checkpoint), "--prefix", "the ", "-n", "25", "--temperature", "0.5",
+    run_cli(["sample", str(checkpoint), "--prefix", "the ", "-n", "25", "--temperature", "0.5",
           "--seed", "1"])
     assert capsys.readouterr().out.rstrip("\n") == first
 
@@ -127,10 +119,10 @@ def test_bad_checkpoint_for_sample(tmp_path, checkpoint, capsys, kind):
     elif kind == "truncated":
         path.write_bytes(checkpoint.read_bytes()[:200])
     elif kind == "other model":
-        assert main(["train", "adding", "--hidden", "4", "--length", "4", "--steps", "1",
+        assert run_cli(["train", "adding", "--hidden", "4", "--length", "4", "--steps", "1",
                      "--quiet", "--out", str(path)]) == 0
         capsys.readouterr()
-    assert main(["sample", str(path)]) == 2
+    assert run_cli(["sample", str(path)]) == 2
     one_error_line(capsys, str(path))
 
 
@@ -139,7 +131,7 @@ def test_checkpoint_with_mismatched_weights(tmp_path, checkpoint, capsys):
     arrays["model.head.bias"] = np.zeros(3, dtype=np.float32)
     import minigrad as mg
     path = mg.save(arrays, tmp_path / "mismatch.npz")
-    assert main(["sample", path]) == 2
+    assert run_cli(["sample", path]) == 2
     one_error_line(capsys, "mismatch.npz", "head.bias")
 
 
@@ -149,15 +141,15 @@ def test_checkpoint_with_mismatched_weights(tmp_path, checkpoint, capsys):
 ])
 def test_invalid_sample_option(checkpoint, capsys, args, option):
     capsys.readouterr()
-    assert main(["sample", str(checkpoint), *args]) == 2
+    assert run_cli(["sample", str(checkpoint), *args]) == 2
     one_error_line(capsys, option)
 
 
 def test_adding_and_copy_tasks_run(tmp_path, capsys):
-    assert main(["train", "adding", "--hidden", "4", "--length", "6", "--steps", "2",
+    assert run_cli(["train", "adding", "--hidden", "4", "--length", "6", "--steps", "2",
                  "--quiet", "--out", str(tmp_path / "a.npz")]) == 0
     assert "validation MSE" in capsys.readouterr().out
-    assert main(["train", "copy", "--hidden", "4", "--length", "2", "--delay", "1",
+    assert run_cli(["train", "copy", "--hidden", "4", "--length", "2", "--delay", "1",
                  "--steps", "2", "--tbptt", "2", "--quiet", "--out",
                  str(tmp_path / "c.npz")]) == 0
     assert "validation accuracy" in capsys.readouterr().out
@@ -166,14 +158,14 @@ def test_adding_and_copy_tasks_run(tmp_path, capsys):
 def test_seq2seq_runs_and_resumes(tmp_path, capsys):
     out = str(tmp_path / "s.npz")
     common = ["--hidden", "8", "--max-digits", "2", "--quiet", "--out", out]
-    assert main(["train", "seq2seq", "--task", "reverse", "--no-reverse-source", "--steps", "2",
+    assert run_cli(["train", "seq2seq", "--task", "reverse", "--no-reverse-source", "--steps", "2",
                  *common]) == 0
     assert "in reading order" in capsys.readouterr().out
     _, config = read_checkpoint(out)
     assert config["model"] == "seq2seq" and config["reverse_source"] is False
-    assert main(["train", "seq2seq", "--resume", "--steps", "3", *common]) == 0
+    assert run_cli(["train", "seq2seq", "--resume", "--steps", "3", *common]) == 0
     assert "resumed from" in capsys.readouterr().out
-    assert main(["sample", out]) == 2
+    assert run_cli(["sample", out]) == 2
     one_error_line(capsys, out, "not a char-LM")
 
 
@@ -185,12 +177,12 @@ def test_seq2seq_runs_and_resumes(tmp_path, capsys):
     (["train", "copy", "--delay", "-1"], "--delay"),
 ])
 def test_invalid_task_options(tmp_path, capsys, argv, option):
-    assert main([*argv, "--quiet", "--out", str(tmp_path / "x.npz")]) == 2
+    assert run_cli([*argv, "--quiet", "--out", str(tmp_path / "x.npz")]) == 2
     one_error_line(capsys, option)
 
 
 def test_missing_out_option(capsys):
-    assert main(["train", "charlm"]) == 2
+    assert run_cli(["train", "charlm"]) == 2
     one_error_line(capsys, "--out")
 
 
@@ -226,7 +218,7 @@ def test_resume_with_conflicting_options(checkpoint, text_file, capsys, extra, n
 def test_resume_reports_the_checkpoint_model(checkpoint, text_file, capsys):
     """Options left out on --resume come from the checkpoint, and so does the summary."""
     capsys.readouterr()
-    assert main(["train", "charlm", "--data", str(text_file), "--steps", "4", "--quiet",
+    assert run_cli(["train", "charlm", "--data", str(text_file), "--steps", "4", "--quiet",
                  "--resume", "--out", str(checkpoint)]) == 0
     out = capsys.readouterr().out
     assert "1 x 8 hidden" in out, out
@@ -292,7 +284,7 @@ def test_save_every_sets_the_checkpoint_interval(tmp_path, text_file, monkeypatc
 
     monkeypatch.setattr(models.train.Trainer, "save", recording)
     out = tmp_path / "lm.npz"
-    assert main(["train", "charlm", "--data", str(text_file), "--hidden", "8", "--embedding",
+    assert run_cli(["train", "charlm", "--data", str(text_file), "--hidden", "8", "--embedding",
                  "4", "--seq-len", "8", "--batch", "4", "--steps", "7", "--validate-every",
                  "5", "--save-every", "3", "--quiet", "--out", str(out)]) == 0
     assert saved_steps == [3, 6, 7]
@@ -308,7 +300,7 @@ def test_broken_json_in_a_checkpoint(tmp_path, checkpoint, text_file, capsys):
     one_error_line(capsys, "broken.npz", "trainer", "JSON")
     arrays["config"] = np.asarray("[1, 2")
     mg.save(arrays, path)
-    assert main(["sample", path]) == 2
+    assert run_cli(["sample", path]) == 2
     one_error_line(capsys, "broken.npz", "config", "JSON")
 
 
@@ -320,7 +312,7 @@ def test_sample_refuses_non_finite_weights(tmp_path, checkpoint, capsys):
         weights[0, 0] = value
         path = mg.save({**arrays, "model.head.weight": weights}, tmp_path / "bad.npz")
         capsys.readouterr()
-        assert main(["sample", path, "-n", "5"]) == 2
+        assert run_cli(["sample", path, "-n", "5"]) == 2
         one_error_line(capsys, "bad.npz", "head.weight", "finite")
 
 

@@ -3,6 +3,7 @@ MLP, the Jordan network under teacher forcing, the captioning form of one-to-man
 condition fed once as x_{-1}) and conditional many-to-many with past outputs fed back."""
 import numpy as np
 import pytest
+from helpers import assert_greedy_decode_is_free_running_argmax
 from test_models_reference import jordan_step, lin, lstm_step, params, run, rnn_step, t64
 from test_models_reference import gru_step, to_float64
 
@@ -51,16 +52,7 @@ def test_seq2seq_with_stacked_layers_matches_its_equations(rng):
 
 def test_stacked_seq2seq_greedy_decode_is_free_running_argmax(rng):
     model = to_float64(models.Seq2Seq(stacked_lstm(3, 5), stacked_lstm(2, 5), 7, 6))
-    source = rng.integers(0, 7, size=(4, 3))
-    tokens = model.greedy_decode(source, max_length=6)
-    free_running = model(source, np.zeros((6, 3), np.int64), teacher_forcing=0.0)
-    expected = free_running.numpy().argmax(axis=2)
-    for b in range(3):
-        column = expected[:, b]
-        stop = int(np.argmax(column == 1)) + 1 if (column == 1).any() else 6
-        np.testing.assert_array_equal(tokens[:stop, b], column[:stop])
-    np.testing.assert_allclose(model(source, expected).numpy(), free_running.numpy(),
-                               rtol=1e-10)
+    assert_greedy_decode_is_free_running_argmax(model, rng.integers(0, 7, size=(4, 3)))
 
 
 def test_stacked_seq2seq_gradcheck_and_learns_to_copy(rng):

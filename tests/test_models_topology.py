@@ -1,6 +1,7 @@
 """Many-to-many, many-to-one, one-to-many (with generation) and Seq2Seq."""
 import numpy as np
 import pytest
+from helpers import assert_greedy_decode_is_free_running_argmax
 from test_models_reference import lin, lstm_step, params, rnn_step, run, t64, to_float64
 
 import minigrad as mg
@@ -139,17 +140,7 @@ def test_source_reversal_is_reading_the_source_backwards(rng):
 
 
 def test_greedy_decode_feeds_back_its_argmax(rng):
-    model = make_seq2seq()
-    source = rng.integers(0, 7, size=(4, 3))
-    tokens = model.greedy_decode(source, max_length=6)
-    free_running = model(source, np.zeros((6, 3), np.int64), teacher_forcing=0.0)
-    expected = free_running.numpy().argmax(axis=2)
-    for b in range(3):
-        column = expected[:, b]
-        stop = int(np.argmax(column == 1)) + 1 if (column == 1).any() else 6
-        np.testing.assert_array_equal(tokens[:stop, b], column[:stop])
-    teacher = model(source, expected, teacher_forcing=1.0)
-    np.testing.assert_allclose(teacher.numpy(), free_running.numpy(), rtol=1e-10)
+    assert_greedy_decode_is_free_running_argmax(make_seq2seq(), rng.integers(0, 7, size=(4, 3)))
 
 
 def test_seq2seq_gradcheck_through_encoder_and_decoder(rng):

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from helpers import count_recorded_ops
 
 import minigrad as mg
 import models
@@ -39,18 +40,6 @@ def _title(g):
 
 def _texts(g):
     return [t.text for t in g.iter(SVG + "text")]
-
-
-def _recorded_ops(outputs):
-    seen, stack, count = set(), [outputs], 0
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        count += t.op is not None
-        stack.extend(t.parents)
-    return count
 
 
 @pytest.mark.parametrize("detail", ["cell", "op"])
@@ -113,10 +102,10 @@ def test_op_count_in_op_detail_equals_recorded_graph(tmp_path):
     with mg.scope("layer"):
         y = ((x @ w).tanh() * 2).sum()
     root = _svg(y, tmp_path, detail="op", params={"w": w})
-    assert len(_groups(root, "op")) == _recorded_ops(y) == 4
+    assert len(_groups(root, "op")) == count_recorded_ops(y) == 4
     cell, hs = _lstm(3)
     root = _svg(hs, tmp_path, "lstm.svg", detail="op", module=cell)
-    assert len(_groups(root, "op")) == _recorded_ops(hs)
+    assert len(_groups(root, "op")) == count_recorded_ops(hs)
 
 
 def test_labels_render_literally(tmp_path):

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from helpers import count_recorded_ops
 
 import minigrad as mg
 import models
@@ -32,19 +33,7 @@ def drawn(name, view="unrolled", detail="cell", steps=3, backward=False):
         outputs = examples.last_step_loss(outputs)
     dot = to_dot(outputs, module=module, view=view, detail=detail, backward=backward,
                  title=title)
-    return ET.fromstring(titled(dot.pipe(format="svg"))), dot.source, _recorded_ops(outputs)
-
-
-def _recorded_ops(outputs):
-    seen, stack, count = set(), [outputs], 0
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        count += t.op is not None
-        stack.extend(t.parents)
-    return count
+    return ET.fromstring(titled(dot.pipe(format="svg"))), dot.source, count_recorded_ops(outputs)
 
 
 def _classes(g):
