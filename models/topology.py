@@ -129,12 +129,12 @@ class OneToMany(Module):
         if conditioning not in CONDITIONING:
             raise ValueError(f"OneToMany: conditioning must be one of {CONDITIONING}, got "
                              f"{conditioning!r}")
-        concatenated = conditioning in ("input", "both")
-        embedding_size = cell.input_size - (condition_size if concatenated else 0)
+        self.conditioning = conditioning
+        embedding_size = cell.input_size - (condition_size if self.condition_in_input else 0)
         if embedding_size <= 0:
             raise ValueError(f"OneToMany: the cell's input_size {cell.input_size} leaves no room "
                              f"for a token embedding next to the condition ({condition_size})")
-        self.cell, self.conditioning, self.condition_size = cell, conditioning, condition_size
+        self.cell, self.condition_size = cell, condition_size
         self.embedding = Embedding(vocab_size, embedding_size)
         self.head = output_head(cell.output_size, vocab_size, head_hidden)
         if conditioning == "first_input":
@@ -142,6 +142,11 @@ class OneToMany(Module):
         elif conditioning != "input":
             for name, size in zip(cell.state_names, cell.state_sizes()):
                 setattr(self, f"condition_to_{name}", Linear(condition_size, size))
+
+    @property
+    def condition_in_input(self):
+        """Whether v is concatenated to every step's input ("input", "both")."""
+        return self.conditioning in ("input", "both")
 
     def _check(self, condition):
         if condition.ndim != 2 or condition.shape[1] != self.condition_size:
@@ -161,7 +166,7 @@ class OneToMany(Module):
     def forward(self, condition, tokens):
         self._check(condition)
         xs = self.embedding(tokens)
-        if self.conditioning in ("input", "both"):
+        if self.condition_in_input:
             steps = xs.shape[0]
             repeated = condition.reshape(1, *condition.shape) * mg.Tensor(
                 condition.xp.ones((steps, 1, 1), condition.dtype))
@@ -178,7 +183,7 @@ class OneToMany(Module):
         with mg.no_grad():
             state = self.initial_state(condition)
         first = np.full(condition.shape[0], start_index, dtype=np.int64)
-        extra = condition if self.conditioning in ("input", "both") else None
+        extra = condition if self.condition_in_input else None
         return feed_back(self.cell, self.embedding, self.head, state, first, max_length,
                          eos_index, temperature, extra, rng)
 
