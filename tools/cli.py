@@ -15,55 +15,25 @@ class CommandError(Exception):
 
 
 # -- typed option values: argparse reports a bad one as "argument --x: ..." ------------------
-def _number(kind, text, name):
-    try:
-        value = kind(text)
-    except (TypeError, ValueError):
-        raise argparse.ArgumentTypeError(f"expected {name}, got {text!r}") from None
-    if kind is float and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected {name}, got {text!r}")
-    return value
+def _typed(kind, expected, accept):
+    """An argparse ``type=``: ``kind(text)``, finite and passing ``accept``, or an error
+    "expected <expected>, got '<text>'"."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or (kind is float and not math.isfinite(value)) or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+    return parse
 
 
-def positive_int(text):
-    """An integer >= 1."""
-    value = _number(int, text, "a positive integer")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def non_negative_int(text):
-    """An integer >= 0 (seeds, counts that may be zero)."""
-    value = _number(int, text, "a non-negative integer")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
-def positive_float(text):
-    """A finite number > 0."""
-    value = _number(float, text, "a positive number")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def non_negative_float(text):
-    """A finite number >= 0."""
-    value = _number(float, text, "a non-negative number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}")
-    return value
-
-
-def open_fraction(text):
-    """A number strictly between 0 and 1."""
-    value = _number(float, text, "a number between 0 and 1")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 (both "
-                                         f"excluded), got {text!r}")
-    return value
+positive_int = _typed(int, "a positive integer", lambda v: v >= 1)
+non_negative_int = _typed(int, "a non-negative integer", lambda v: v >= 0)   # seeds, counts
+positive_float = _typed(float, "a positive number", lambda v: v > 0)
+non_negative_float = _typed(float, "a non-negative number", lambda v: v >= 0)
+open_fraction = _typed(float, "a number between 0 and 1 (both excluded)", lambda v: 0 < v < 1)
 
 
 def one_line_errors(parser):
