@@ -6,6 +6,7 @@ import numpy as np
 
 import minigrad as mg
 import models
+from minigrad import functional as F
 from tools import gradflow
 
 
@@ -37,6 +38,15 @@ def elman_cell(hidden_size, input_size, spectral_radius, seed, zero_bias=True,
 
 def gaussian_inputs(steps, batch, input_size, std, seed):
     return np.random.default_rng(seed).standard_normal((steps, batch, input_size)) * std
+
+
+def task_gradient_norms(model, inputs, targets):
+    """||dL/dh_t|| for t = 1..T, L = the MSE of a :class:`SequenceRegressor` ``model`` on
+    (inputs, targets), in the model's dtype."""
+    def loss(hidden):
+        prediction = model.head(hidden[-1])
+        return F.mse_loss(prediction, np.asarray(targets, dtype=prediction.dtype))
+    return gradflow.hidden_gradient_norms(model.cell, inputs, loss=loss)
 
 
 def decay_slope(norms, skip=10):

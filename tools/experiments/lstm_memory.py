@@ -29,12 +29,11 @@ import numpy as np
 
 import minigrad as mg
 import models
-from minigrad import functional as F
 from models.tasks import adding_problem
 from tools import gradflow, jacobian
 
 from . import adding
-from .common import gaussian_inputs, print_table, save_figure
+from .common import gaussian_inputs, print_table, save_figure, task_gradient_norms
 
 NAME = "lstm_memory"
 TITLE = "LSTM keeps the gradient over 100+ steps (when its forget gate is open)"
@@ -51,12 +50,9 @@ CELLS = {
 TRAINED = {"tanh RNN": "rnn", "LSTM, b_f=1": "lstm", "GRU, b_z=1": "gru"}
 
 
-def task_gradient_norms(model, inputs, targets):
-    """||dL/dh_t|| for L = the adding problem's MSE of ``model`` (a float64 copy of it)."""
-    model = gradflow.cast(copy.deepcopy(model))
-    targets = np.asarray(targets, dtype=np.float64)
-    return gradflow.hidden_gradient_norms(
-        model.cell, inputs, loss=lambda hs: F.mse_loss(model.head(hs[-1]), targets))
+def float64_task_gradient_norms(model, inputs, targets):
+    """:func:`task_gradient_norms` of a float64 copy of ``model``."""
+    return task_gradient_norms(gradflow.cast(copy.deepcopy(model)), inputs, targets)
 
 
 def decades(norms):
@@ -95,10 +91,10 @@ def after_training(length, steps, hidden, seed, log):
     curves, rows, results = {}, [], {}
     for label, cell in TRAINED.items():
         model = adding.make_model(cell, seed, hidden)
-        before = task_gradient_norms(model, inputs, targets)
+        before = float64_task_gradient_norms(model, inputs, targets)
         history = adding.train(cell, length, steps, seed, hidden=hidden, model=model,
                                stop_after_solved=100)
-        after = task_gradient_norms(model, inputs, targets)
+        after = float64_task_gradient_norms(model, inputs, targets)
         curves[label] = (before, after)
         results[label] = {"log10_ratio_init": decades(before),
                           "log10_ratio_trained": decades(after),

@@ -20,7 +20,7 @@ from models.tasks import SequenceRegressor, adding_problem
 from models.train import Trainer
 from tools import gradflow
 
-from .common import print_table, save_figure
+from .common import print_table, save_figure, task_gradient_norms
 
 NAME = "regularizer"
 TITLE = "Pascanu et al. regularizer: a flatter ||dL/dh_t||, and the adding problem"
@@ -34,16 +34,8 @@ def _held_out(length, seed):
     return inputs.astype(np.float32), targets.astype(np.float32)
 
 
-def gradient_flow(model, inputs, targets):
-    """||dL/dh_t|| for t = 1..T, L = the model's MSE on (inputs, targets)."""
-    def loss(hidden):
-        prediction = model.head(hidden[-1])
-        return ((prediction - mg.Tensor(targets.astype(prediction.dtype))) ** 2).mean()
-    return gradflow.hidden_gradient_norms(model.cell, inputs, loss=loss)
-
-
 def measure(model, inputs, targets):
-    norms = gradient_flow(model, inputs, targets)
+    norms = task_gradient_norms(model, inputs, targets)
     weights = model.cell.weight_hh.numpy()
     with recording_unrolls() as unrolls:
         loss, _ = model.loss(inputs, targets)
