@@ -23,6 +23,7 @@ from .common import print_table, save_figure
 NAME = "adding"
 TITLE = "adding problem: LSTM vs tanh RNN"
 BASELINE = 1 / 6
+"""MSE of always predicting E[u1 + u2] = 1: Var(u1 + u2) = 2/12."""
 SOLVED = 0.01
 SEEDS = 3
 

@@ -18,14 +18,11 @@ from models.tasks import SequenceRegressor, adding_problem
 from models.train import Trainer, TrainingDiverged
 from tools import gradflow
 
+from .adding import BASELINE
 from .common import print_table, save_figure
 
 NAME = "clipping"
 TITLE = "gradient clipping keeps an exploding RNN trainable"
-
-
-BASELINE = 1 / 6
-"""MSE of always predicting E[u1 + u2] = 1 on the adding problem."""
 
 
 def train(clip_norm, steps, seed, spectral_radius=1.5, lr=0.1, momentum=0.5, length=20,

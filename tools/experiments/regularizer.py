@@ -20,13 +20,12 @@ from models.tasks import SequenceRegressor, adding_problem
 from models.train import Trainer
 from tools import gradflow
 
+from .adding import BASELINE
 from .common import print_table, save_figure, task_gradient_norms
 
 NAME = "regularizer"
 TITLE = "Pascanu et al. regularizer: a flatter ||dL/dh_t||, and the adding problem"
 WEIGHTS = (0.0, 0.1, 1.0)
-PREDICT_THE_MEAN = 1 / 6
-"""MSE of always predicting E[u1 + u2] = 1: Var(u1 + u2) = 2/12."""
 
 
 def _held_out(length, seed):
@@ -83,7 +82,7 @@ def run(output_dir, quick=False, seed=0, log=print):
                                                      for w in WEIGHTS[1:]]
     flatter = all(r["log10_ratio"] > plain["log10_ratio"] for r in penalised)
     best = min(r["mse"] for r in penalised)
-    helps = best < min(plain["mse"], PREDICT_THE_MEAN)
+    helps = best < min(plain["mse"], BASELINE)
     results["flatter_with_penalty"], results["helps_on_adding"] = flatter, helps
     log(f"{TITLE} (tanh RNN H=32, adding problem T={length}, Adam lr 0.01, {steps} steps, "
         f"W_hh at spectral radius 1)")
@@ -99,7 +98,7 @@ def run(output_dir, quick=False, seed=0, log=print):
     log("adding problem: held-out MSE "
         + ", ".join(f"{results[f'penalty weight {w:g}']['mse']:.4f} at weight {w:g}"
                     for w in WEIGHTS)
-        + f"; {PREDICT_THE_MEAN:.4f} predicting the mean -> {verdict}")
+        + f"; {BASELINE:.4f} predicting the mean -> {verdict}")
 
     figure, (flow_axes, loss_axes) = plt.subplots(1, 2, figsize=(11, 4))
     for label, norms in curves.items():
@@ -111,7 +110,7 @@ def run(output_dir, quick=False, seed=0, log=print):
     flow_axes.set_ylabel("||dL/dh_t|| (held-out MSE)")
     for label, values in losses.items():
         loss_axes.plot(np.arange(1, len(values) + 1), values, color=colours[label], label=label)
-    loss_axes.axhline(PREDICT_THE_MEAN, color="gray", ls="--", label="predicting the mean (1/6)")
+    loss_axes.axhline(BASELINE, color="gray", ls="--", label="predicting the mean (1/6)")
     loss_axes.set_xlabel("step")
     loss_axes.set_ylabel("training MSE")
     for axes in (flow_axes, loss_axes):
