@@ -12,6 +12,7 @@ from .graph import INPUT, PARAMETER, STATE
 from .grid import INPUT_MARK, OUTPUT_MARK
 from .picture import CELL, DATA, DELAY, OP, PARAMETER_EDGE, RECURRENT, STACK, STATE_VALUE
 from .steps import is_step_scope
+from .tcn import OUTSIDE
 
 FONT = "Helvetica"
 MARKER = "marker"
@@ -81,7 +82,7 @@ def _edge_attrs(line, colours):
         colour = colours.get(line.label, STATE_COLOURS[0])
         attrs.update(color=colour, fontcolor=colour, penwidth="2")
     if getattr(line, "colour", None):
-        attrs.update(color=line.colour, penwidth="1" if line.colour == "#c4c4c4" else "1.6")
+        attrs.update(color=line.colour, penwidth="1" if line.colour == OUTSIDE else "1.6")
     if getattr(line, "style", None):
         attrs["style"] = line.style
     if line.gradient is not None:
@@ -224,9 +225,7 @@ def emit(picture, layout, scale=None, title=None, hint=None):
     dot.attr("node", fontname=FONT, fontsize="10", margin="0.04,0.02")
     dot.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
     # clusters: (frame, t, group) keys from the layout, step rectangles
-    clusters = {}
-    for key, rect in layout.clusters.items():
-        clusters[key] = rect
+    clusters = layout.clusters
     members = {key: [] for key in clusters}
     placed = set()
     for box in picture.boxes.values():
