@@ -29,19 +29,14 @@ def _choose(name, value, valid):
         raise ValueError(f"render: {name} must be one of {', '.join(valid)}; got {value!r}")
 
 
-def _hidden_notes(picture, graph, norms):
+def _hidden_notes(graph, norms):
     """(frame, t) -> "||dL/dh_t|| = ..." for the h each step hands on."""
     notes = {}
     for node in graph.nodes:
         step = node.step
-        if step is None or node.index not in norms:
-            continue
-        if step.rest and step.rest[-1] == "hidden":
-            notes[(step.frame, step.t)] = (node.index, norms[node.index])
-    text = {}
-    for (frame, t), (_, norm) in notes.items():
-        text[(frame, t)] = f"||dL/dh_{t + 1}|| = {norm:.2g}"
-    return text
+        if step is not None and node.index in norms and step.rest and step.rest[-1] == "hidden":
+            notes[(step.frame, step.t)] = f"||dL/dh_{step.t + 1}|| = {norms[node.index]:.2g}"
+    return notes
 
 
 def picture_of(outputs, view="unrolled", detail="cell", backward=False, max_nodes=MAX_NODES,
@@ -72,7 +67,7 @@ def picture_of(outputs, view="unrolled", detail="cell", backward=False, max_node
     if backward:
         scale, norms = shade(picture, graph, loss)
         if picture.grid is not None and not picture.folded:
-            picture.notes = _hidden_notes(picture, graph, norms)
+            picture.notes = _hidden_notes(graph, norms)
     for line in picture.lines:
         if line.kind == RECURRENT and picture.boxes[line.source].kind == DELAY:
             frame = picture.grid.frames[picture.boxes[line.source].frame]
