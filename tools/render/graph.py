@@ -98,6 +98,15 @@ def _leaf_kind(t, names, consumers):
     return INPUT
 
 
+def consumers(nodes):
+    """graph index -> the nodes that read it, in graph order."""
+    used_by = {}
+    for node in nodes:
+        for p in node.parents:
+            used_by.setdefault(p, []).append(node)
+    return used_by
+
+
 def extract(outputs, names=None):
     """The :class:`Graph` reached from ``outputs`` (labels parameters with ``names``)."""
     names = names or {}
@@ -110,14 +119,11 @@ def extract(outputs, names=None):
         node = GraphNode(i, t, OP, t.op or "", scope, parse_step(scope))
         node.parents = [index[id(p)] for p in t.parents]
         nodes.append(node)
-    consumers = {}
-    for node in nodes:
-        for p in node.parents:
-            consumers.setdefault(p, []).append(node)
+    used_by = consumers(nodes)
     for node in nodes:
         t = node.tensor
         if t.node is None:
-            node.kind = _leaf_kind(t, names, consumers.get(node.index, []))
+            node.kind = _leaf_kind(t, names, used_by.get(node.index, []))
             name = names.get(id(t)) or t.name or node.kind
             node.label = f"{name}\n{_shape(t)}"
         else:

@@ -12,6 +12,7 @@ initial state), whatever the scopes say.
 from dataclasses import dataclass, field
 
 from .graph import INPUT, PARAMETER, STATE
+from .graph import consumers as graph_consumers
 from .picture import CELL, DELAY, RECURRENT, STACK, STATE_VALUE, Box, Line
 from .steps import state_name, step_places
 
@@ -134,14 +135,6 @@ def _recurrent_targets(graph):
     return places, found
 
 
-def _consumers(graph):
-    consumers = {}
-    for node in graph.nodes:
-        for p in node.parents:
-            consumers.setdefault(p, []).append(node)
-    return consumers
-
-
 def _initial_state(box, graph, grid, consumers, places, targets):
     """The state name a free box starts (``h``), when it feeds only the first step of one
     frame, where later steps take that state from the step before; else None."""
@@ -182,7 +175,7 @@ def _reach(free, links, picture, grid, end, pick):
 
 
 def _roles(graph, picture, grid):
-    consumers = _consumers(graph)
+    consumers = graph_consumers(graph.nodes)
     places, targets = _recurrent_targets(graph)
     outs, ins = {}, {}
     for line in picture.lines:

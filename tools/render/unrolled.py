@@ -1,6 +1,8 @@
 """The unrolled view: every recorded edge, with the ones that carry a state from step t to a
 later step of the same recurrence marked as recurrent (delay = how many steps later)."""
 
+from .graph import consumers
+
 
 def step_delay(source, target):
     """Steps between ``source`` and ``target`` when both are different steps of the same frame
@@ -14,15 +16,12 @@ def step_delay(source, target):
 def _picked_rows(graph):
     """stack index -> {getitem index: the stacked input it picks}, for a ``stack`` of step
     outputs that is only ever read one row at a time (``hs[-1]`` of many-to-one)."""
-    consumers = {}
-    for node in graph.nodes:
-        for p in node.parents:
-            consumers.setdefault(p, []).append(node)
+    used_by = consumers(graph.nodes)
     picked = {}
     for node in graph.nodes:
         if node.op != "stack" or node.step is not None or node.index in graph.outputs:
             continue
-        uses = consumers.get(node.index, [])
+        uses = used_by.get(node.index, [])
         rows = {}
         for use in uses:
             index = use.tensor.node.kwargs.get("index") if use.op == "getitem" else None
