@@ -170,7 +170,7 @@ def _add_state_boxes(graph, edges, boxes, owner, stacked=()):
 
 def _add_delays(picture, graph):
     """Route each recurrent line through a delay square that sits beside its step."""
-    lines = []
+    lines, into = [], {}
     for line in picture.lines:
         if line.kind != RECURRENT:
             lines.append(line)
@@ -182,13 +182,12 @@ def _add_delays(picture, graph):
             label = "" if line.delay == 1 else f"D={line.delay}"
             picture.boxes[delay_id] = Box(delay_id, DELAY, label,
                                           tuple(c for c in source.clusters if len(c) <= len(frame)))
-            lines.append(Line(line.source, delay_id, RECURRENT, line.label, line.delay,
-                              set(line.sources), set(line.pairs)))
+            into[delay_id] = Line(line.source, delay_id, RECURRENT, line.label, line.delay,
+                                  set(line.sources), set(line.pairs))
+            lines.append(into[delay_id])
         else:
-            for existing in lines:
-                if existing.target == delay_id:
-                    existing.sources |= line.sources
-                    existing.pairs |= line.pairs
+            into[delay_id].sources |= line.sources
+            into[delay_id].pairs |= line.pairs
         lines.append(Line(delay_id, line.target, RECURRENT, line.label, line.delay,
                           set(line.sources), set(line.pairs)))
     picture.lines = lines
