@@ -31,6 +31,7 @@ BAD_NUMBERS = [
     (["gradflow", "-o", "x.svg", "--seed", "-1"], "--seed"),
     (["gradflow", "-o", "x.svg", "--steps", "0"], "--steps"),
     (["gradflow", "-o", "x.svg", "--input-std", "nan"], "--input-std"),
+    (["gradflow", "-o", "x.svg", "--keeping-gate-bias", "nan"], "--keeping-gate-bias"),
     (["gradflow", "-o", "x.svg", "--spectral-radius", "-1"], "--spectral-radius"),
     (["check", "--examples", "0"], "--examples"),
     (["check", "--seed", "-1"], "--seed"),

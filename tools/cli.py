@@ -33,6 +33,7 @@ positive_int = _typed(int, "a positive integer", lambda v: v >= 1)
 non_negative_int = _typed(int, "a non-negative integer", lambda v: v >= 0)   # seeds, counts
 positive_float = _typed(float, "a positive number", lambda v: v > 0)
 non_negative_float = _typed(float, "a non-negative number", lambda v: v >= 0)
+finite_float = _typed(float, "a finite number", lambda v: True)
 open_fraction = _typed(float, "a number between 0 and 1 (both excluded)", lambda v: 0 < v < 1)
 
 

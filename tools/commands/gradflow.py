@@ -1,5 +1,5 @@
 """``minigrad gradflow``: plot ||dL/dh_t|| against t for several cells on the same axes."""
-from tools.cli import non_negative_float, non_negative_int, positive_float, positive_int
+from tools.cli import finite_float, non_negative_float, non_negative_int, positive_float, positive_int
 
 
 def add_parser(subparsers):
@@ -19,7 +19,7 @@ def add_parser(subparsers):
                         help="standard deviation of the random inputs (1.0)")
     parser.add_argument("--spectral-radius", type=positive_float, default=None,
                         help="scale every recurrent block to this spectral radius first")
-    parser.add_argument("--keeping-gate-bias", type=float, default=None, metavar="B",
+    parser.add_argument("--keeping-gate-bias", type=finite_float, default=None, metavar="B",
                         help="set the bias of the gate that keeps the state (LSTM forget "
                              "gate, GRU update gate) to B first; 1 is the recommended init "
                              "(Jozefowicz et al. 2015); cells without such a gate are left "
